@@ -53,11 +53,17 @@ class CommercialLine:
     end_date: date | None = None
     bundle_key: str | None = None
     team: str | None = None
+    upsell_of_key: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class Deal:
-    """A commercial parent with its lines, as Salesforce holds it now."""
+    """A commercial parent with its lines, as Salesforce holds it now.
+
+    ``source_object`` is ``Opportunity``, ``Quote``, ``SBQQ__Quote__c``,
+    ``Order`` or ``Contract``. Orders and contracts carry their ``status``
+    and ``is_activated``: they make projects only once activated.
+    """
 
     id: str
     source_object: str
@@ -74,6 +80,8 @@ class Deal:
     is_won: bool = False
     close_date: date | None = None
     opportunity_id: str | None = None
+    status: str | None = None
+    is_activated: bool = False
     lines: tuple[CommercialLine, ...] = ()
 
 
@@ -84,6 +92,11 @@ class ProjectPlan:
     ``key`` is the correlation key: deterministic from the source line (or
     bundle), stored on Project__c as its external ID, and carried by every
     message about this project.
+
+    An upsell plan has its own key and names the project it extends in
+    ``upsell_of_key``; ``rocketlane_target`` says where its work goes in
+    Rocketlane: ``"project"`` (a project of its own) or ``"phase_of:<key>"``
+    (a phase of the earlier project, by governance policy).
     """
 
     key: str
@@ -109,6 +122,8 @@ class ProjectPlan:
     amount: Decimal | None = None
     components: tuple[str, ...] = ()
     problems: tuple[str, ...] = field(default=())
+    upsell_of_key: str | None = None
+    rocketlane_target: str = "project"
 
     @property
     def is_valid(self) -> bool:
