@@ -192,6 +192,7 @@ class MilestoneRules(_Rules):
     accepted_status_labels: tuple[str, ...] = ("Completed",)
     accepted_field_id: int | None = None
     accepted_field_values: tuple[str, ...] = ()
+    at_risk_status_labels: tuple[str, ...] = ("Blocked",)
 
 
 class RevenueRules(_Rules):
