@@ -1,0 +1,118 @@
+"""update-delta: push to Rocketlane only what changed on a Project__c.
+
+Compares the Salesforce-owned values Rocketlane mirrors with what was last
+pushed successfully, and sends one partial update with just the difference;
+nothing at all when nothing mapped changed. A project not provisioned yet is
+handed to provision instead. A cancelled project gets the cancelled status,
+and is archived when the policy says so.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from handoff.adapters.salesforce_records import ProjectRecord, read_project
+from handoff.domain.delta import to_rocketlane_body
+from handoff.domain.forecast import is_provisioned
+from handoff.domain.keys import KEY_PREFIX
+from handoff.domain.models import ForecastState
+
+from ..messages import ProvisionRequested, UpdateDeltaRequested
+from ..runtime import Runtime
+from .audit import audited_ok
+from .projection import mapped_values
+
+__all__ = ["run"]
+
+logger = logging.getLogger(__name__)
+
+ACTOR = "update_delta"
+
+
+def run(rt: Runtime, message: UpdateDeltaRequested) -> None:
+    """Send the delta of one Project__c to its Rocketlane project."""
+    with rt.locks.hold(_project_key(rt, message)):
+        record = read_project(rt.salesforce, message.project_id)
+        mapping = rt.store.get_mapping(record.key)
+        project_id = (mapping.rocketlane_project_id if mapping else None) or (
+            record.rocketlane_project_id
+        )
+        if project_id is None:
+            _hand_to_provision(rt, record)
+            return
+
+        current = mapped_values(record, rt.policy)
+        pushed = mapping.last_pushed if mapping else {}
+        delta = {
+            name: value for name, value in current.items() if pushed.get(name) != value
+        }
+        if delta:
+            _push(rt, record, project_id, delta)
+            rt.store.update_mapping(
+                record.key,
+                last_pushed={**pushed, **delta},
+                forecast_state=record.get("Forecast_Status__c"),
+                status="cancelled" if _cancelled(record) else "active",
+            )
+        else:
+            logger.info("Nothing mapped changed on %r; no update sent.", record.id)
+        if _cancelled(record) and rt.policy.rocketlane.archive_on_cancel:
+            _archive(rt, record, project_id)
+
+
+def _project_key(rt: Runtime, message: UpdateDeltaRequested) -> str:
+    """The project's correlation key, even when the event did not carry it."""
+    if message.correlation_id.startswith(KEY_PREFIX):
+        return message.correlation_id
+    mapping = rt.store.find_mapping(salesforce_project_id=message.project_id)
+    if mapping is not None:
+        return mapping.correlation_key
+    return read_project(rt.salesforce, message.project_id).key
+
+
+def _push(
+    rt: Runtime, record: ProjectRecord, project_id: int, delta: dict[str, Any]
+) -> None:
+    body = to_rocketlane_body(delta, rt.policy.mapping, rules=rt.policy.rocketlane)
+    rt.rocketlane.update_project(project_id, body)
+    audited_ok(
+        rt,
+        system="rocketlane",
+        operation="update",
+        record_type="project",
+        record_id=str(project_id),
+        correlation_key=record.key,
+        actor=ACTOR,
+        fields=delta,
+    )
+    logger.info(
+        "Pushed %s to Rocketlane project %r.", ", ".join(sorted(delta)), project_id
+    )
+
+
+def _archive(rt: Runtime, record: ProjectRecord, project_id: int) -> None:
+    project = rt.rocketlane.get_project(project_id)
+    if project.get("archived"):
+        return
+    rt.rocketlane.archive_project(project_id)
+    audited_ok(
+        rt,
+        system="rocketlane",
+        operation="archive",
+        record_type="project",
+        record_id=str(project_id),
+        correlation_key=record.key,
+        actor=ACTOR,
+        reason="the deal was lost or slipped below the forecast threshold",
+    )
+
+
+def _cancelled(record: ProjectRecord) -> bool:
+    return record.forecast_state is ForecastState.CANCELLED
+
+
+def _hand_to_provision(rt: Runtime, record: ProjectRecord) -> None:
+    state = record.forecast_state
+    if state is not None and is_provisioned(state, rt.policy.forecast):
+        rt.send(ProvisionRequested(correlation_id=record.key, project_id=record.id))
