@@ -95,7 +95,7 @@ class Settings(BaseSettings):
     worker_threads: int = Field(default=8, ge=1, le=256)
     max_retries: int = Field(default=8, ge=0, le=100)
     min_backoff_ms: int = Field(default=1_000, ge=10)
-    max_backoff_ms: int = Field(default=300_000, ge=100)
+    max_backoff_ms: int = Field(default=300_000, ge=10)
     max_deliveries: int = Field(
         default=12,
         ge=1,
