@@ -18,7 +18,7 @@ from .naming import project_name
 from .policy import Policy, Route
 from .routing import route_template
 
-__all__ = ["derive", "validate"]
+__all__ = ["derive", "is_master", "validate"]
 
 
 def derive(
@@ -26,18 +26,24 @@ def derive(
 ) -> list[ProjectPlan]:
     """The projects the policy derives from the deal, sorted by key.
 
-    Returns an empty list while the deal is below the forecast threshold and
-    has never had projects; plans carry their validation problems rather than
+    Returns an empty list while the deal is below the forecast threshold (or
+    is a draft order or contract), and for a deal that is not of the policy's
+    master source object; plans carry their validation problems rather than
     being dropped, so the Project__c can say what is missing.
     """
     state = target_state(deal, policy.forecast)
-    if state is None:
+    if state is None or not is_master(deal, policy):
         return []
     plans = [
         _plan(deal, group, policy, state, routes)
         for group in _deliverables(deal, policy)
     ]
     return sorted(plans, key=lambda plan: plan.key)
+
+
+def is_master(deal: Deal, policy: Policy) -> bool:
+    """Whether the deal is of the object the policy makes projects from."""
+    return deal.source_object == policy.source_object
 
 
 def validate(plan: ProjectPlan, policy: Policy) -> tuple[str, ...]:
@@ -67,13 +73,17 @@ def _deliverables(deal: Deal, policy: Policy) -> list[tuple[CommercialLine, ...]
     singles: list[tuple[CommercialLine, ...]] = []
     bundles: dict[tuple[str, ...], list[CommercialLine]] = {}
     for line in sorted(deal.lines, key=lambda line: line.id):
-        if policy.products.treatment(line.product_family) == "ignore":
+        if _treatment(line, policy) == "ignore":
             continue
         if line.bundle_key is None:
             singles.append((line,))
             continue
         bundles.setdefault(_bundle_id(line, policy), []).append(line)
     return singles + [tuple(lines) for _, lines in sorted(bundles.items())]
+
+
+def _treatment(line: CommercialLine, policy: Policy) -> str:
+    return policy.products.treatment(line.product_family, line.product_code)
 
 
 def _bundle_id(line: CommercialLine, policy: Policy) -> tuple[str, ...]:
@@ -100,7 +110,7 @@ def _plan(
         key = project_key(
             deal.source_object, deal.id, bundle="/".join(_bundle_id(lead, policy))
         )
-    kind = ProjectKind(policy.products.treatment(lead.product_family))
+    kind = ProjectKind(_treatment(lead, policy))
     sku = bundle or lead.product_code
     start = min(
         (line.service_date for line in lines if line.service_date),
@@ -154,8 +164,16 @@ def _plan(
         components=tuple(line.product_code or line.product_name for line in lines)
         if bundle
         else (),
+        upsell_of_key=lead.upsell_of_key,
+        rocketlane_target=_rocketlane_target(lead, policy),
     )
     return _with_problems(plan, policy)
+
+
+def _rocketlane_target(line: CommercialLine, policy: Policy) -> str:
+    if line.upsell_of_key is None or policy.rocketlane.upsell == "new_project":
+        return "project"
+    return f"phase_of:{line.upsell_of_key}"
 
 
 def _with_problems(plan: ProjectPlan, policy: Policy) -> ProjectPlan:
