@@ -12,7 +12,7 @@ import pytest
 import redis
 
 from handoff.adapters.errors import Contention, ServiceUnavailable
-from handoff.adapters.locks import RedisProjectLocks
+from handoff.adapters.locks import MAX_POLL_S, RedisProjectLocks
 from tests.fixtures.store import PrivateRedis
 
 pytestmark = pytest.mark.integration
@@ -67,7 +67,7 @@ def test_two_processes_never_hold_one_lock_at_once(redis_url: str, prefix: str) 
         worker.join(timeout=30)
 
     client = redis.Redis.from_url(redis_url, decode_responses=True)
-    entries: list[str] = client.lrange(journal, 0, -1)
+    entries = [str(entry) for entry in client.lrange(journal, 0, -1)]
     assert [w.exitcode for w in workers] == [0, 0]
     assert len(entries) == 2 * 2 * ROUNDS
     for enter, leave in zip(entries[::2], entries[1::2], strict=True):
@@ -92,7 +92,7 @@ def test_a_lock_of_a_killed_holder_frees_after_its_ttl(
     with RedisProjectLocks(client, prefix=prefix, wait=5).hold(KEY):
         waited = time.monotonic() - started
 
-    assert waited < 1.5
+    assert waited < 1 + 2 * MAX_POLL_S, "freed within its TTL and one poll"
 
 
 def test_the_watchdog_outlives_several_ttls(redis_url: str, prefix: str) -> None:
