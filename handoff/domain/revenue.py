@@ -19,11 +19,12 @@ import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from .milestones import Milestone
 from .policy import Policy
+from .values import money
 
 __all__ = ["HEALTH_BY_PROGRESS", "HEALTH_BY_STATUS", "money", "project_signals"]
 
@@ -40,7 +41,6 @@ HEALTH_BY_PROGRESS = {
     "RUNNING_LATE": "Running Late",
     "NONE": "None",
 }
-_CENT = Decimal("0.01")
 _HUNDRED = Decimal(100)
 _NOTES_MAX_CHARS = 32_000
 _PHASE_MAX_CHARS = 255
@@ -80,11 +80,6 @@ def project_signals(
         **_margin(revenue, _rounded(_metrics(project).get("actualCost"))),
         "Last_Synced_At__c": (synced_at or today).isoformat(),
     }
-
-
-def money(value: Decimal) -> Decimal:
-    """An amount rounded to cents, half up."""
-    return value.quantize(_CENT, rounding=ROUND_HALF_UP)
 
 
 def _health(project: Payload, updates: Sequence[Payload]) -> dict[str, Any]:

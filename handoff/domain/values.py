@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-__all__ = ["changed_values", "json_ready", "normalise", "same_value"]
+__all__ = ["changed_values", "json_ready", "money", "normalise", "same_value"]
+
+_CENT = Decimal("0.01")
 
 
 def changed_values(
@@ -28,6 +30,11 @@ def changed_values(
         for name, value in new.items()
         if name not in last_written or not same_value(value, last_written[name])
     }
+
+
+def money(value: Decimal) -> Decimal:
+    """An amount rounded to cents, half up."""
+    return value.quantize(_CENT, rounding=ROUND_HALF_UP)
 
 
 def same_value(left: object, right: object) -> bool:
