@@ -35,6 +35,7 @@ __all__ = [
     "DEFAULT_LOCK_WAIT_S",
     "InMemoryProjectLocks",
     "RedisProjectLocks",
+    "redis_errors",
 ]
 
 logger = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ return 0
 
 
 @contextmanager
-def _redis_errors(action: str) -> Iterator[None]:
+def redis_errors(action: str) -> Iterator[None]:
     """Translate redis-py's exceptions into ServiceUnavailable, keeping the cause.
 
     ``redis.TimeoutError`` is not a ``ConnectionError``; both land here.
@@ -70,6 +71,7 @@ def _redis_errors(action: str) -> Iterator[None]:
     try:
         yield
     except (redis.ConnectionError, redis.TimeoutError, redis.RedisError) as error:
+        # TimeoutError is no ConnectionError; all three are named for the reader.
         raise ServiceUnavailable(f"{action} failed: {error}", system=SYSTEM) from error
 
 
@@ -183,16 +185,16 @@ class RedisProjectLocks:
         return token
 
     def _try_set(self, name: str, token: str) -> bool:
-        with _redis_errors(f"taking lock {name!r}"):
+        with redis_errors(f"taking lock {name!r}"):
             return bool(self._client.set(name, token, nx=True, px=self._ttl_ms))
 
     def _extend(self, name: str, token: str) -> bool:
-        with _redis_errors(f"extending lock {name!r}"):
+        with redis_errors(f"extending lock {name!r}"):
             return bool(self._extend_script(keys=[name], args=[token, self._ttl_ms]))
 
     def _release(self, name: str, token: str) -> None:
         try:
-            with _redis_errors(f"releasing lock {name!r}"):
+            with redis_errors(f"releasing lock {name!r}"):
                 released = self._release_script(keys=[name], args=[token])
         except ServiceUnavailable:
             logger.warning("Could not release lock %r; it expires in its TTL.", name)
