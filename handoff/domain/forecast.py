@@ -15,6 +15,11 @@ machine decides whether the project may move there from where it is::
 A Booked project never falls back to Forecasted or Reserved: delivery may have
 hard-booked people against it. Such a move is refused with IllegalTransition.
 
+A Cancelled state does not remember that it was once Booked, so a won deal
+that is later lost and then re-opened brings its project back into the
+forecast; the state alone cannot tell, and that path is rare enough to leave
+to the admin.
+
 Orders and contracts have no forecast: they book their projects when they are
 activated, and make none before.
 """
