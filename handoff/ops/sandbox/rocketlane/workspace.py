@@ -223,7 +223,7 @@ class RocketlaneWorkspace:
         with self.lock:
             project = self.get_project(int(data["projectId"]))
             update_id = int(data.get("projectUpdateId") or self.next_id())
-            author = self._user_for(data.get("author"))
+            author = self._author(data.get("author"))
             now = self.now_ms()
             update: Record = {
                 "projectUpdateId": update_id,
@@ -248,6 +248,14 @@ class RocketlaneWorkspace:
                 update["status"] = {"statusId": int(value), "statusValue": label}
             self.project_updates[update_id] = update
             return update
+
+    def _author(self, ref: Any) -> Record:
+        if ref:
+            return self._user_for(ref, field="author")
+        members = [u for u in self.users.values() if u["type"] == "TEAM_MEMBER"]
+        if not members:
+            raise bad_request("Invalid user specified", "author")
+        return user_ref(members[0])
 
     def add_allocation(self, data: Mapping[str, Any]) -> Record:
         """Seed an explicit resource allocation (the API cannot create one)."""
