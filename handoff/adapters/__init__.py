@@ -1,0 +1,1 @@
+"""The outside world: Salesforce, Rocketlane, the store, Redis, telemetry."""
