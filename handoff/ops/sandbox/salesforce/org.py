@@ -100,7 +100,7 @@ class SalesforceOrg:
         self.usage = ApiUsage(limit=daily_api_limit)
         self.tokens: dict[str, TokenInfo] = {}
         self.bus = ChangeBus(history=event_history)
-        self.cursors: dict[str, list[Record]] = {}
+        self.cursors: dict[str, tuple[list[Record], int]] = {}
         self.faults = FaultPlan()
         self.seed: Any = None
         self._init_state()

@@ -68,10 +68,11 @@ class QueryEngine:
         self, locator: str, offset: int, *, version: str, batch_size: int
     ) -> Record:
         """A later page, by the locator and offset of ``nextRecordsUrl``."""
-        rows = self.org.cursors.get(locator)
-        if rows is None or offset > len(rows):
+        cursor = self.org.cursors.get(locator)
+        if cursor is None or offset > len(cursor[0]):
             raise SalesforceError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
-        return self._page(rows, offset, version, _clamp(batch_size), locator)
+        rows, size = cursor
+        return self._page(rows, offset, version, size, locator)
 
     # paging
 
@@ -87,7 +88,7 @@ class QueryEngine:
         page["records"] = rows[offset : offset + size]
         if offset + size < len(rows):
             locator = locator or self.org.minter.mint("01g")
-            self.org.cursors[locator] = rows
+            self.org.cursors[locator] = (rows, size)
             page["done"] = False
             page["nextRecordsUrl"] = (
                 f"/services/data/v{version}/query/{locator}-{offset + size}"

@@ -157,7 +157,7 @@ def _product() -> ObjectSchema:
         _f("IsActive", "boolean", default=False),
         _f("Description", "textarea", length=4000),
         _f("QuantityUnitOfMeasure"),
-        _f("ExternalId"),
+        _f("ExternalId", external_id=True),
     )
 
 
