@@ -157,7 +157,12 @@ class RocketlaneWorkspace:
                 logger.exception("A webhook listener failed on %r.", event.event_type)
 
     def _event(
-        self, kind: str, resource: str, data: Record, actor: Record, before=None
+        self,
+        kind: str,
+        resource: str,
+        data: Record,
+        actor: Record,
+        before: Record | None = None,
     ) -> None:
         event = Event(kind, resource, data, actor, self.now_ms(), before)
         self._emit(event)
