@@ -57,7 +57,7 @@ def test_and_binds_tighter_than_or_and_parentheses_override() -> None:
         "datetime",
         "today",
         "last-n-days",
-    ],  # fmt: skip
+    ],
 )
 def test_literals_parse_to_python_values(literal: str, expected: object) -> None:
     query = soql.parse(f"SELECT Id FROM A WHERE X = {literal}")
