@@ -142,6 +142,88 @@ def ingress(host: str | None, port: int | None) -> None:
 
 
 @main.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Bind address of both sandboxes.",
+)
+@click.option("--salesforce-port", type=int, default=8081, show_default=True)
+@click.option("--rocketlane-port", type=int, default=8082, show_default=True)
+@click.option(
+    "--cdc-subscriber",
+    multiple=True,
+    metavar="URL",
+    help="Post Salesforce change events here (repeatable).",
+)
+@click.option(
+    "--client-id",
+    default="handoff-sandbox",
+    show_default=True,
+    help="Accepted OAuth client ID.",
+)
+@click.option(
+    "--client-secret",
+    default="handoff-sandbox-secret",
+    show_default=True,
+    help="Accepted OAuth client secret.",
+)
+@click.option(
+    "--jwt-public-key",
+    type=click.Path(exists=True, dir_okay=False),
+    help="PEM public key for the JWT bearer flow.",
+)
+@click.option(
+    "--daily-api-limit",
+    type=int,
+    default=15_000,
+    show_default=True,
+    help="Salesforce daily API allocation.",
+)
+@click.option(
+    "--api-key",
+    multiple=True,
+    metavar="KEY",
+    help="Accepted Rocketlane API key (repeatable) [rl-sandbox-key].",
+)
+@click.option(
+    "--template-create-delay",
+    type=float,
+    default=0.05,
+    show_default=True,
+    help="Seconds a Rocketlane template create takes.",
+)
+@click.option(
+    "--webhook",
+    multiple=True,
+    metavar="URL",
+    help="Post Rocketlane webhooks here (repeatable).",
+)
+@click.option("--webhook-username", help="Basic auth user on webhook deliveries.")
+@click.option("--webhook-password", help="Basic auth password on webhook deliveries.")
+@click.option(
+    "--salesforce-fault",
+    multiple=True,
+    metavar="K=V,...",
+    help="A Salesforce fault, e.g. operation=upsert,kind=error,status=503,probability=0.2.",
+)
+@click.option(
+    "--rocketlane-fault",
+    multiple=True,
+    metavar="K=V,...",
+    help="A Rocketlane fault, e.g. operation=projects.create,kind=drop,count=1.",
+)
+def sandbox(**options: Any) -> None:
+    """Serve the Salesforce and Rocketlane sandboxes until interrupted."""
+    from handoff.ops.sandbox.command import serve_sandboxes  # noqa: PLC0415
+
+    try:
+        serve_sandboxes(echo=click.echo, **options)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+
+
+@main.command()
 def migrate() -> None:
     """Create or upgrade the database schema (HANDOFF_DATABASE_URL)."""
     from handoff.actors.bootstrap import open_store  # noqa: PLC0415
