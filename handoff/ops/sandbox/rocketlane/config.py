@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 __all__ = [
     "DEFAULT_API_KEY",
@@ -52,6 +52,13 @@ class FaultRule:
     count: int | None = None
     latency_s: float = 0.0
     retry_after_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in get_args(FaultKind):
+            kinds = ", ".join(get_args(FaultKind))
+            raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {kinds}")
+        if not 0.0 <= self.probability <= 1.0:
+            raise ValueError("probability must be between 0 and 1")
 
     def matches(self, operation: str) -> bool:
         """Whether this rule applies to ``operation``."""
