@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.fixtures.salesforce",
     "tests.fixtures.rocketlane",
     "tests.fixtures.store",
+    "tests.fixtures.stack",
 ]
 
 POSTGRES_ADMIN_URL = os.environ.get(
