@@ -49,6 +49,12 @@ class Settings(BaseSettings):
         default=None,
         description="redis://… or amqp://…; unset runs an in-process broker.",
     )
+    namespace: str = Field(
+        default="handoff",
+        pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+        description="Prefix of every Redis key (queues, locks, counters), so "
+        "several deployments can share one Redis.",
+    )
     database_url: str = Field(
         default=DEFAULT_DATABASE_URL,
         description="SQLAlchemy URL of the mapping store (SQLite or PostgreSQL).",

@@ -51,10 +51,10 @@ DEAD_LETTER_ACTOR = "dead_letter"
 DEFAULT_TIME_LIMIT_MS = 10 * 60 * 1000
 
 
-def build_broker(settings: Settings, *, namespace: str = "handoff") -> Broker:
+def build_broker(settings: Settings) -> Broker:
     """A broker for the settings, with every actor declared on it."""
     counter = _delivery_counter(settings)
-    broker = _bare_broker(settings, namespace)
+    broker = _bare_broker(settings, settings.namespace)
     for middleware in _middleware(settings, broker, counter):
         broker.add_middleware(middleware)
     declare_actors(broker)
@@ -119,7 +119,8 @@ def _delivery_counter(settings: Settings) -> DeliveryCounter:
     url = settings.lock_redis_url
     if url is None:
         return InMemoryDeliveryCounter()
-    return RedisDeliveryCounter(redis.Redis.from_url(url))
+    prefix = f"{settings.namespace}:deliveries:"
+    return RedisDeliveryCounter(redis.Redis.from_url(url), prefix=prefix)
 
 
 def _reporter(broker: Broker) -> Callable[[MessageProxy, BaseException | None], None]:

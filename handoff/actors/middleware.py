@@ -41,6 +41,12 @@ logger = logging.getLogger(__name__)
 
 TRACE_OPTION = "trace_context"
 CORRELATION_ATTRIBUTE = "handoff.correlation_id"
+RECORD_ATTRIBUTES = {
+    "project_id": "salesforce.project_id",
+    "record_id": "salesforce.record_id",
+    "rocketlane_project_id": "rocketlane.project_id",
+    "rocketlane_task_id": "rocketlane.task_id",
+}
 DEFAULT_COUNTER_TTL_S = 7 * 24 * 3600
 
 
@@ -115,7 +121,19 @@ def _span_attributes(message: MessageProxy) -> dict[str, str | int]:
     correlation = correlation_of(message)
     if correlation:
         attributes[CORRELATION_ATTRIBUTE] = correlation
-    return attributes
+    return attributes | _record_attributes(message)
+
+
+def _record_attributes(message: MessageProxy) -> dict[str, str | int]:
+    """The record IDs a message names, as span attributes."""
+    payload = (
+        message.args[0] if message.args and isinstance(message.args[0], dict) else {}
+    )
+    return {
+        attribute: value
+        for field, attribute in RECORD_ATTRIBUTES.items()
+        if isinstance(value := payload.get(field), str | int)
+    }
 
 
 class LogContext(Middleware):

@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from opentelemetry import trace
+
 from handoff.adapters.telemetry import current_trace_id
 
 from ..runtime import Runtime
 
 __all__ = ["audited_error", "audited_ok"]
+
+SPAN_RECORD_TYPES = {"Project__c": "project_id", "project": "project_id"}
 
 
 def audited_ok(
@@ -24,7 +28,8 @@ def audited_ok(
     fields: Mapping[str, Any] | None = None,
     reason: str | None = None,
 ) -> None:
-    """Record a write that succeeded."""
+    """Record a write that succeeded, and note it on the current span."""
+    _tag_span(system, operation, record_type, record_id)
     rt.store.record_audit(
         system=system,
         operation=operation,
@@ -63,6 +68,16 @@ def audited_error(
         outcome="error",
         error=error,
     )
+
+
+def _tag_span(
+    system: str, operation: str, record_type: str, record_id: str | None
+) -> None:
+    span = trace.get_current_span()
+    attributes = {"record.type": record_type, "record.id": record_id or ""}
+    span.add_event(f"{system}.{operation}", attributes=attributes)
+    if record_id and record_type in SPAN_RECORD_TYPES:
+        span.set_attribute(f"{system}.{SPAN_RECORD_TYPES[record_type]}", record_id)
 
 
 def _json_safe(fields: Mapping[str, Any]) -> dict[str, Any]:
