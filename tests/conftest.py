@@ -19,6 +19,7 @@ pytest_plugins = [
     "tests.fixtures.rocketlane",
     "tests.fixtures.store",
     "tests.fixtures.stack",
+    "tests.fixtures.distributed",
 ]
 
 POSTGRES_ADMIN_URL = os.environ.get(
