@@ -56,7 +56,9 @@ class FaultRule:
     def __post_init__(self) -> None:
         if self.kind not in get_args(FaultKind):
             kinds = ", ".join(get_args(FaultKind))
-            raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {kinds}")
+            raise ValueError(
+                f"unknown fault kind {self.kind!r}; expected one of {kinds}"
+            )
         if not 0.0 <= self.probability <= 1.0:
             raise ValueError("probability must be between 0 and 1")
 
