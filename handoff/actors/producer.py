@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from dramatiq import Broker
 
 from handoff.adapters.cdc import ChangeEvent
+from handoff.adapters.deals import ACCOUNT_OBJECT, SOURCES
 from handoff.domain.keys import KEY_PREFIX, deal_key
 
 from .broker import enqueue
@@ -23,8 +24,10 @@ __all__ = ["DEAL_OBJECTS", "Producer", "Routed", "route_event"]
 
 logger = logging.getLogger(__name__)
 
-DEAL_OBJECTS = frozenset({"Opportunity"})
-LINE_OBJECTS = frozenset({"OpportunityLineItem"})
+DEAL_OBJECTS = frozenset(SOURCES) | {ACCOUNT_OBJECT}
+LINE_OBJECTS = frozenset(
+    {"OpportunityLineItem", "QuoteLineItem", "SBQQ__QuoteLine__c", "OrderItem"}
+)
 PROJECT_OBJECT = "Project__c"
 
 

@@ -22,6 +22,7 @@ from handoff.domain.models import (
     ProjectPlan,
 )
 from handoff.domain.policy import SourceFields
+from handoff.domain.routing import ROUTE_FIELDS, RouteTable, routes_from_records
 
 from .errors import InvalidRequest, NotFound
 from .ports import SalesforceClient
@@ -31,9 +32,11 @@ __all__ = [
     "PROJECT_OBJECT",
     "ProjectRecord",
     "plan_fields",
+    "project_ids_by_key",
     "read_opportunity",
     "read_project",
     "read_projects_of_deal",
+    "read_routes",
     "soql_id",
 ]
 
@@ -67,8 +70,12 @@ PROJECT_FIELDS = (
     "Amount__c",
     "Components__c",
     "Upsell_Of__c",
+    "Upsell_Of__r.Handoff_Key__c",
+    "SystemModstamp",
 )
 _ID = re.compile(r"^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$")
+_KEY = re.compile(r"^HO-[0-9A-F]{20}$")
+_API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,79}$")
 _KINDS = {ProjectKind.PROJECT: "Project", ProjectKind.RETAINER: "Retainer"}
 
 
@@ -214,6 +221,38 @@ def read_projects_of_deal(
         f"WHERE Source_Record_Id__c = {soql_id(deal_id)}"
     )
     return [ProjectRecord(row) for row in rows]
+
+
+def project_ids_by_key(client: SalesforceClient, keys: Sequence[str]) -> dict[str, str]:
+    """Project__c IDs by correlation key, for the keys that exist."""
+    if not keys:
+        return {}
+    quoted = ", ".join(_soql_key(key) for key in keys)
+    rows = client.query(
+        f"SELECT Id, {PROJECT_KEY_FIELD} FROM {PROJECT_OBJECT} "
+        f"WHERE {PROJECT_KEY_FIELD} IN ({quoted})"
+    )
+    return {str(row[PROJECT_KEY_FIELD]): str(row["Id"]) for row in rows}
+
+
+def read_routes(client: SalesforceClient, sobject: str) -> RouteTable:
+    """Template routes kept in Salesforce, with the rows that could not be read.
+
+    ``sobject`` is the policy's routing object (Handoff_Template_Route__c);
+    its name must be an API name, which is checked before it is queried.
+    """
+    if not _API_NAME.match(sobject):
+        raise InvalidRequest(f"{sobject!r} is not an object name", system="handoff")
+    columns = ["Id", "Name", "Template_Id__c", "Priority__c", "Active__c"]
+    columns += list(ROUTE_FIELDS.values())
+    rows = client.query(f"SELECT {', '.join(columns)} FROM {sobject} ORDER BY Name")
+    return routes_from_records(rows)
+
+
+def _soql_key(key: str) -> str:
+    if not _KEY.match(key):
+        raise InvalidRequest(f"{key!r} is not a Handoff key", system="handoff")
+    return f"'{key}'"
 
 
 def plan_fields(plan: ProjectPlan) -> dict[str, Any]:

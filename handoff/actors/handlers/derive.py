@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from handoff.adapters.deals import FOLLOWED_OBJECTS, deals_to_derive, read_deal
 from handoff.adapters.errors import InvalidRequest
 from handoff.adapters.salesforce_records import (
     PROJECT_KEY_FIELD,
@@ -21,16 +22,18 @@ from handoff.adapters.salesforce_records import (
     ProjectRecord,
     changed_fields,
     keys_of,
-    opportunity_of_line,
     plan_fields,
-    read_opportunity,
+    project_ids_by_key,
     read_projects_of_deal,
+    read_routes,
 )
 from handoff.domain.derive import derive
-from handoff.domain.forecast import is_provisioned
+from handoff.domain.forecast import is_provisioned, target_state
 from handoff.domain.keys import deal_key
-from handoff.domain.models import ForecastState, ProjectPlan
+from handoff.domain.models import Deal, ForecastState, ProjectPlan
+from handoff.domain.policy import Route
 from handoff.domain.reconcile import Reconciliation, reconcile
+from handoff.domain.routing import RouteTable
 
 from ..messages import DeriveRequested, ProvisionRequested, UpdateDeltaRequested
 from ..runtime import Runtime
@@ -41,7 +44,7 @@ __all__ = ["UnsupportedRecord", "run"]
 logger = logging.getLogger(__name__)
 
 ACTOR = "derive"
-LINE_OBJECTS = {"OpportunityLineItem": opportunity_of_line}
+UPSELL_FIELD = "Upsell_Of__c"
 
 
 class UnsupportedRecord(InvalidRequest):
@@ -56,17 +59,39 @@ class _Write:
 
 
 def run(rt: Runtime, message: DeriveRequested) -> None:
-    """Derive, reconcile, upsert and fan out for the deal behind the message."""
-    deal_id = _deal_id(rt, message)
-    with rt.locks.hold(deal_key("Opportunity", deal_id)):
-        deal = read_opportunity(rt.salesforce, deal_id, rt.policy.fields)
-        plans = derive(deal, rt.policy)
+    """Derive, reconcile, upsert and fan out for the deals behind the message.
+
+    The changed record leads to the policy's master deals (an Account to
+    its deals, a line to its parent, an Opportunity to its syncing quote…);
+    each is derived under its own lock. Template routes kept in Salesforce
+    are read once for them all.
+    """
+    deal_ids = _deal_ids(rt, message)
+    if not deal_ids:
+        logger.info(
+            "%s %r leads to no %s: nothing to derive.",
+            message.record_object,
+            message.record_id,
+            rt.policy.source_object,
+        )
+        return
+    routes = _routes(rt)
+    for deal_id in deal_ids:
+        derive_deal(rt, deal_id, routes=routes)
+
+
+def derive_deal(rt: Runtime, deal_id: str, *, routes: list[Route] | None) -> None:
+    """Derive one master deal and make its Project__c set match."""
+    source_object = rt.policy.source_object
+    with rt.locks.hold(deal_key(source_object, deal_id)):
+        deal = read_deal(rt.salesforce, source_object, deal_id, rt.policy.fields)
+        plans = derive(deal, rt.policy, routes=routes)
         records = keys_of(read_projects_of_deal(rt.salesforce, deal.id))
 
         states = {k: r.forecast_state for k, r in records.items() if r.forecast_state}
-        result = reconcile(states, plans, below_threshold=not plans)
+        result = reconcile(states, plans, below_threshold=not _sells(deal, rt))
         _record_decisions(rt, result)
-        writes = _writes(result, plans, records)
+        writes = _writes(result, plans, records, _upsells(rt, plans))
 
         ids = _upsert(rt, writes)
         _map(rt, plans, records, ids)
@@ -74,34 +99,64 @@ def run(rt: Runtime, message: DeriveRequested) -> None:
     logger.info(
         "Derived %d project(s) from %s %r: %d written.",
         len(plans),
-        message.record_object,
+        source_object,
         deal_id,
         len(writes),
     )
 
 
-def _deal_id(rt: Runtime, message: DeriveRequested) -> str:
-    if message.record_object == "Opportunity":
-        return message.record_id
-    parent_of = LINE_OBJECTS.get(message.record_object)
-    if parent_of is None:
+def _deal_ids(rt: Runtime, message: DeriveRequested) -> list[str]:
+    if message.record_object not in FOLLOWED_OBJECTS:
         raise UnsupportedRecord(
             f"derive cannot start from a {message.record_object}; "
-            f"expected Opportunity or {', '.join(LINE_OBJECTS)}"
+            f"expected one of {', '.join(sorted(FOLLOWED_OBJECTS))}"
         )
-    return parent_of(rt.salesforce, message.record_id)
+    return deals_to_derive(
+        rt.salesforce,
+        rt.policy.source_object,
+        message.record_object,
+        message.record_id,
+    )
+
+
+def _routes(rt: Runtime) -> list[Route] | None:
+    """Routes from Salesforce when the policy keeps them there, else None."""
+    if rt.policy.routing.source != "salesforce":
+        return None
+    table: RouteTable = read_routes(rt.salesforce, rt.policy.routing.salesforce_object)
+    for problem in table.problems:
+        logger.warning("Skipped a template route: %s", problem)
+    return list(table.routes)
+
+
+def _sells(deal: Deal, rt: Runtime) -> bool:
+    """Whether the deal is above the threshold (a lost deal counts as above)."""
+    return target_state(deal, rt.policy.forecast) is not None
+
+
+def _upsells(rt: Runtime, plans: list[ProjectPlan]) -> dict[str, str]:
+    """Upsell plan key → the Project__c ID of the project it extends."""
+    originals = {plan.upsell_of_key for plan in plans if plan.upsell_of_key}
+    ids = project_ids_by_key(rt.salesforce, sorted(k for k in originals if k))
+    return {
+        plan.key: ids[plan.upsell_of_key]
+        for plan in plans
+        if plan.upsell_of_key and plan.upsell_of_key in ids
+    }
 
 
 def _writes(
     result: Reconciliation,
     plans: list[ProjectPlan],
     records: Mapping[str, ProjectRecord],
+    upsells: Mapping[str, str],
 ) -> list[_Write]:
     refused = {refusal.key for refusal in result.refuse}
+    skipped = set(result.skip)
     writes = [
-        _plan_write(plan, records.get(plan.key))
+        _plan_write(plan, records.get(plan.key), upsells.get(plan.key))
         for plan in plans
-        if plan.key not in refused
+        if plan.key not in refused | skipped
     ]
     writes += [_cancel_write(move.key, records[move.key]) for move in result.cancel]
     writes += [
@@ -112,8 +167,12 @@ def _writes(
     return [write for write in writes if write.fields]
 
 
-def _plan_write(plan: ProjectPlan, record: ProjectRecord | None) -> _Write:
+def _plan_write(
+    plan: ProjectPlan, record: ProjectRecord | None, upsell_of: str | None
+) -> _Write:
     wanted = plan_fields(plan) | _sync_fields(plan, record)
+    if upsell_of is not None:
+        wanted[UPSELL_FIELD] = upsell_of
     return _Write(plan.key, changed_fields(wanted, record), record)
 
 
