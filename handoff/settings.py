@@ -82,6 +82,18 @@ class Settings(BaseSettings):
         default="handoff",
         description="Sent as Sforce-Call-Options client=…; its echoes are dropped.",
     )
+    salesforce_calls_per_minute: int = Field(
+        default=1_000,
+        ge=1,
+        description="Salesforce calls all workers together may make in a minute.",
+    )
+    salesforce_daily_reserve_percent: float = Field(
+        default=10.0,
+        ge=0,
+        lt=100,
+        description="Share of the daily API allocation Handoff never spends, so "
+        "other integrations and people keep theirs.",
+    )
 
     rocketlane_url: AnyHttpUrl = Field(
         default=AnyHttpUrl("https://api.rocketlane.com/api/1.0"),
@@ -91,6 +103,18 @@ class Settings(BaseSettings):
     rocketlane_api_user_email: str | None = Field(
         default=None,
         description="Email of the API key's user; its webhook echoes are dropped.",
+    )
+    rocketlane_rate_limit_per_minute: int = Field(
+        default=200,
+        ge=1,
+        description="Rocketlane calls all workers together may make in a minute; "
+        "Rocketlane's documents disagree on the figure.",
+    )
+    rocketlane_list_rate_limit_per_minute: int = Field(
+        default=60,
+        ge=1,
+        description="Rocketlane list GETs all workers together may make in a "
+        "minute (60 documented).",
     )
 
     policy_file: Path | None = Field(

@@ -8,6 +8,7 @@ pool inside this process.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from pathlib import Path
@@ -22,6 +23,13 @@ from dramatiq.brokers.stub import StubBroker
 from handoff.adapters.locks import InMemoryProjectLocks, RedisProjectLocks
 from handoff.adapters.policy_file import load_policy
 from handoff.adapters.ports import ProjectLocks, RocketlaneClient, SalesforceClient
+from handoff.adapters.ratelimit import (
+    DEFAULT_RATE_LIMIT_PREFIX,
+    InMemoryRateLimiter,
+    RateLimit,
+    RateLimiter,
+    RedisRateLimiter,
+)
 from handoff.adapters.store import SqlAlchemyStore
 from handoff.adapters.telemetry import configure_tracing, shutdown_tracing
 from handoff.domain.policy import Policy
@@ -33,6 +41,7 @@ from .runtime import Runtime, install, uninstall
 __all__ = [
     "EmbeddedWorker",
     "RuntimeBoot",
+    "build_limiter",
     "build_locks",
     "build_rocketlane",
     "build_runtime",
@@ -43,6 +52,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 DEFAULT_DRAIN_TIMEOUT_S = 120.0
+MINUTE_S = 60.0
 
 
 def open_store(settings: Settings, *, migrate: bool = False) -> SqlAlchemyStore:
@@ -70,8 +80,48 @@ def build_locks(settings: Settings) -> ProjectLocks:
     )
 
 
-def build_salesforce(settings: Settings) -> SalesforceClient:
-    """The Salesforce client the settings describe."""
+def build_limiter(settings: Settings) -> RateLimiter:
+    """The rate limiter of both APIs: shared through Redis when there is one.
+
+    Buckets: ``rocketlane`` (every call), ``rocketlane.list`` (list GETs)
+    and ``salesforce``, each per minute as the settings say. Limits belong
+    to the remote accounts, so the Redis keys are namespaced by a digest of
+    the Rocketlane URL and key and the Salesforce URL and client: every
+    worker of one deployment shares them, and another deployment (or test)
+    on the same Redis does not.
+    """
+    buckets = {
+        "rocketlane": RateLimit(settings.rocketlane_rate_limit_per_minute, MINUTE_S),
+        "rocketlane.list": RateLimit(
+            settings.rocketlane_list_rate_limit_per_minute, MINUTE_S
+        ),
+        "salesforce": RateLimit(settings.salesforce_calls_per_minute, MINUTE_S),
+    }
+    url = settings.lock_redis_url
+    if url is None:
+        return InMemoryRateLimiter(buckets)
+    prefix = f"{DEFAULT_RATE_LIMIT_PREFIX}{_accounts_digest(settings)}:"
+    return RedisRateLimiter.from_url(url, buckets, prefix=prefix)
+
+
+def _accounts_digest(settings: Settings) -> str:
+    key = settings.rocketlane_api_key
+    accounts = [
+        str(settings.rocketlane_url),
+        key.get_secret_value() if key else "",
+        str(settings.salesforce_url),
+        settings.salesforce_client_id or "",
+    ]
+    return hashlib.sha256("\n".join(accounts).encode()).hexdigest()[:16]
+
+
+def build_salesforce(
+    settings: Settings, *, limiter: RateLimiter | None = None
+) -> SalesforceClient:
+    """The Salesforce client the settings describe, spending from ``limiter``.
+
+    Without a limiter, one is built from the settings.
+    """
     from handoff.adapters.salesforce import (  # noqa: PLC0415
         ClientCredentials,
         HttpxSalesforceClient,
@@ -98,11 +148,18 @@ def build_salesforce(settings: Settings) -> SalesforceClient:
         credentials=credentials,
         api_version=settings.salesforce_api_version,
         client_tag=settings.salesforce_client_tag,
+        limiter=limiter or build_limiter(settings),
+        daily_reserve_percent=settings.salesforce_daily_reserve_percent,
     )
 
 
-def build_rocketlane(settings: Settings) -> RocketlaneClient:
-    """The Rocketlane client the settings describe."""
+def build_rocketlane(
+    settings: Settings, *, limiter: RateLimiter | None = None
+) -> RocketlaneClient:
+    """The Rocketlane client the settings describe, spending from ``limiter``.
+
+    Without a limiter, one is built from the settings.
+    """
     from handoff.adapters.rocketlane import HttpxRocketlaneClient  # noqa: PLC0415
 
     settings.require_remote_systems()
@@ -110,6 +167,7 @@ def build_rocketlane(settings: Settings) -> RocketlaneClient:
     return HttpxRocketlaneClient(
         base_url=str(settings.rocketlane_url).rstrip("/"),
         api_key=key.get_secret_value() if key else "",
+        limiter=limiter or build_limiter(settings),
     )
 
 

@@ -189,6 +189,19 @@ class RedisRateLimiter(_WaitingLimiter):
         self._take = client.register_script(_TAKE)
         self._block = client.register_script(_BLOCK)
 
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        buckets: Mapping[str, RateLimit],
+        *,
+        prefix: str = DEFAULT_RATE_LIMIT_PREFIX,
+        max_wait: float = DEFAULT_MAX_WAIT_S,
+    ) -> RedisRateLimiter:
+        """Limits kept on the Redis at ``url``; see the class for the rest."""
+        client = redis.Redis.from_url(url)
+        return cls(client, buckets, prefix=prefix, max_wait=max_wait)
+
     def block_until(self, bucket: str, epoch_seconds: float) -> None:
         """Grant nothing from ``bucket`` to any worker before ``epoch_seconds``.
 

@@ -6,8 +6,12 @@ shared/reference/rocketlane-api.md). Every call goes through ``request``,
 which layers, in order:
 
 1. authentication: the raw key in the ``api-key`` header;
-2. the rate-limit window: after a 429 the client refuses to send until the
-   epoch-milliseconds instant of ``X-Retry-After`` has passed;
+2. rate limits: with a shared ``limiter``, a unit of the ``"rocketlane"``
+   bucket (every call) and of ``"rocketlane.list"`` (list GETs, 60 a minute
+   documented) is taken before sending, and a 429 blocks the overall bucket
+   for every worker until the epoch-milliseconds instant of
+   ``X-Retry-After``; without one, the client alone refuses to send until
+   that instant;
 3. the single HTTP request;
 4. error translation into ``handoff.adapters.errors``, once, keeping the
    httpx error or response as the cause.
@@ -43,9 +47,12 @@ from .errors import (
     RequestTimedOut,
     ServiceUnavailable,
 )
+from .ratelimit import RateLimiter
 
 __all__ = [
+    "DEFAULT_BUCKET",
     "DEFAULT_CREATE_TIMEOUT_S",
+    "DEFAULT_LIST_BUCKET",
     "DEFAULT_TIMEOUT_S",
     "METRIC_FIELDS",
     "DuplicateReference",
@@ -61,6 +68,11 @@ SYSTEM = "rocketlane"
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_CREATE_TIMEOUT_S = 60.0
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
+DEFAULT_BUCKET = "rocketlane"
+DEFAULT_LIST_BUCKET = "rocketlane.list"
+# Rocketlane's limits are per minute: a 429 that says nothing about when to
+# resume blocks the shared bucket for a whole window.
+DEFAULT_UNSAID_BLOCK_S = 60.0
 MAX_PAGE_SIZE = 100
 DUPLICATE_REFERENCE_TEXT = "Invalid External Reference Key specified"
 METRIC_FIELDS = (
@@ -104,6 +116,9 @@ class HttpxRocketlaneClient:
     ``timeout`` is the read timeout of ordinary calls in seconds;
     ``create_timeout`` that of project creates, which take 20-35 s when
     built from templates. ``transport`` replaces the network (tests).
+    ``limiter`` is the rate limiter shared by every worker; ``bucket``
+    names its bucket for every call and ``list_bucket`` the one for list
+    GETs. Without a limiter the client keeps a 429's window to itself.
     """
 
     def __init__(
@@ -115,6 +130,9 @@ class HttpxRocketlaneClient:
         create_timeout: float = DEFAULT_CREATE_TIMEOUT_S,
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.time,
+        limiter: RateLimiter | None = None,
+        bucket: str = DEFAULT_BUCKET,
+        list_bucket: str = DEFAULT_LIST_BUCKET,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._api_key = api_key
@@ -123,6 +141,9 @@ class HttpxRocketlaneClient:
         self._clock = clock
         self._blocked_until = 0.0
         self._lock = threading.Lock()
+        self._limiter = limiter
+        self._bucket = bucket
+        self._list_bucket = list_bucket
         self._http = httpx.Client(
             base_url=self._base_url + "/",
             timeout=httpx.Timeout(timeout, connect=DEFAULT_CONNECT_TIMEOUT_S),
@@ -346,7 +367,7 @@ class HttpxRocketlaneClient:
         ``path`` is relative to ``base_url``. Raises the errors of the
         module docstring.
         """
-        self._respect_rate_window(method, path)
+        self._spend(method, path)
         request = self._build(method, path, params=params, json=json, timeout=timeout)
         response = self._send_once(request)
         if response.is_success:
@@ -374,6 +395,19 @@ class HttpxRocketlaneClient:
 
     def _auth_headers(self) -> dict[str, str]:
         return {"api-key": self._api_key, "accept": "application/json"}
+
+    def _spend(self, method: str, path: str) -> None:
+        """Take the call's units from the shared limiter, or check the window.
+
+        The list bucket, the scarcer, is taken first; if the overall bucket
+        then refuses, the list unit is lost, which errs on the safe side.
+        """
+        if self._limiter is None:
+            self._respect_rate_window(method, path)
+            return
+        if _is_list(method, path):
+            self._limiter.acquire(self._list_bucket)
+        self._limiter.acquire(self._bucket)
 
     def _respect_rate_window(self, method: str, path: str) -> None:
         with self._lock:
@@ -434,22 +468,46 @@ class HttpxRocketlaneClient:
     def _rate_limited(
         self, response: httpx.Response, message: str, details: dict[str, Any]
     ) -> RateLimited:
-        retry_after = _retry_after(response.headers.get("X-Retry-After"), self._clock())
+        header = response.headers.get("X-Retry-After")
+        retry_after = _retry_after(header, self._clock())
         if retry_after is not None:
             with self._lock:
                 until = self._clock() + retry_after
                 self._blocked_until = max(self._blocked_until, until)
         logger.warning("Rocketlane rate limited us; retry after %s s.", retry_after)
+        self._block_everyone(header)
         return RateLimited(message, retry_after=retry_after, **details)
+
+    def _block_everyone(self, header: str | None) -> None:
+        """Hold the shared bucket until the 429's resume instant."""
+        if self._limiter is None:
+            return
+        resume_at = _resume_at(header)
+        if resume_at is None:
+            resume_at = self._clock() + DEFAULT_UNSAID_BLOCK_S
+        self._limiter.block_until(self._bucket, resume_at)
+
+
+def _is_list(method: str, path: str) -> bool:
+    """Whether the call is a list GET: a collection, not one record."""
+    last = path.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    return method.upper() == "GET" and not last.isdigit()
+
+
+def _resume_at(header: str | None) -> float | None:
+    """The epoch second in ``X-Retry-After`` (epoch milliseconds), or None."""
+    if not header:
+        return None
+    try:
+        return int(header.strip()) / 1000
+    except ValueError:
+        return None
 
 
 def _retry_after(header: str | None, now: float) -> float | None:
     """Seconds until the epoch-milliseconds instant in ``X-Retry-After``."""
-    if not header:
-        return None
-    try:
-        resume_at = int(header.strip()) / 1000
-    except ValueError:
+    resume_at = _resume_at(header)
+    if resume_at is None:
         return None
     return max(resume_at - now, 0.0)
 

@@ -9,6 +9,11 @@ One public send path, ``request``, layered privately:
 
 * authentication: grant on first use; on 401 INVALID_SESSION_ID grant again
   and retry once (these flows have no refresh token);
+* spending: the daily-allocation guard refuses a call (QuotaExhausted)
+  when the last ``Sforce-Limit-Info`` left less than ``daily_reserve_percent``
+  of the allocation, and a shared ``limiter`` grants a unit of its
+  ``"salesforce"`` bucket before each call; a daily REQUEST_LIMIT_EXCEEDED
+  blocks that bucket for every worker for ``quota_retry_after`` seconds;
 * the single request, tagged ``Sforce-Call-Options: client=<tag>`` so the
   writes echo back in change events' ``changeOrigin``;
 * error translation: every httpx error and HTTP status becomes one class of
@@ -23,7 +28,7 @@ from __future__ import annotations
 import base64
 import logging
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -45,9 +50,11 @@ from handoff.adapters.errors import (
     ServiceUnavailable,
 )
 from handoff.adapters.ports import RecordResult
+from handoff.adapters.ratelimit import RateLimiter
 
 __all__ = [
     "DEFAULT_API_VERSION",
+    "DEFAULT_BUCKET",
     "ApiUsage",
     "ClientCredentials",
     "HttpxSalesforceClient",
@@ -64,6 +71,7 @@ DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_QUOTA_RETRY_AFTER_S = 3600.0
 DEFAULT_CONCURRENCY_RETRY_AFTER_S = 5.0
 DEFAULT_JWT_LIFETIME_S = 180
+DEFAULT_BUCKET = "salesforce"
 COLLECTION_LIMIT = 200
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 STATUS_ERRORS: dict[int, type[IntegrationError]] = {
@@ -99,6 +107,10 @@ class ApiUsage:
     used: int
     limit: int
 
+    def nearly_used(self, reserve_percent: float) -> bool:
+        """Whether less than ``reserve_percent`` of the allocation is left."""
+        return self.limit - self.used <= self.limit * reserve_percent / 100
+
 
 @dataclass
 class _Session:
@@ -112,8 +124,15 @@ class HttpxSalesforceClient:
     Keyword-only options: ``login_url`` (the My Domain or login host that
     issues tokens), ``credentials``, ``api_version`` ("62.0"), ``client_tag``
     (sent as ``Sforce-Call-Options: client=<tag>``), ``timeout`` (seconds),
-    ``quota_retry_after`` (seconds a QuotaExhausted asks callers to wait)
-    and ``transport`` (an httpx transport, for in-process tests).
+    ``quota_retry_after`` (seconds a QuotaExhausted asks callers to wait),
+    ``transport`` (an httpx transport, for in-process tests), ``limiter``
+    (the rate limiter shared by every worker) with its ``bucket``,
+    ``daily_reserve_percent`` (the share of the daily allocation never
+    spent; 0 spends it all) and ``clock`` (monotonic seconds, for tests).
+
+    The guard trusts the last ``Sforce-Limit-Info`` seen for
+    ``quota_retry_after`` seconds; after that one call is let through to
+    read the usage again, since nothing else would refresh it.
     """
 
     def __init__(
@@ -126,13 +145,24 @@ class HttpxSalesforceClient:
         timeout: float = DEFAULT_TIMEOUT_S,
         quota_retry_after: float = DEFAULT_QUOTA_RETRY_AFTER_S,
         transport: httpx.BaseTransport | None = None,
+        limiter: RateLimiter | None = None,
+        bucket: str = DEFAULT_BUCKET,
+        daily_reserve_percent: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        if not 0 <= daily_reserve_percent < 100:
+            raise ValueError("daily_reserve_percent must be in [0, 100)")
         self.login_url = login_url.rstrip("/")
         self.credentials = credentials
         self.api_version = api_version.lstrip("v")
         self.client_tag = client_tag
         self.quota_retry_after = quota_retry_after
         self.api_usage: ApiUsage | None = None
+        self.limiter = limiter
+        self.bucket = bucket
+        self.daily_reserve_percent = daily_reserve_percent
+        self._clock = clock
+        self._usage_read_at = 0.0
         self._session: _Session | None = None
         self._http = httpx.Client(timeout=timeout, transport=transport)
 
@@ -353,6 +383,7 @@ class HttpxSalesforceClient:
         json: Any,
     ) -> httpx.Response:
         assert self._session is not None
+        self._spend(method, path)
         headers = {
             "Authorization": f"Bearer {self._session.access_token}",
             "Sforce-Call-Options": f"client={self.client_tag}",
@@ -369,6 +400,33 @@ class HttpxSalesforceClient:
             raise RequestTimedOut(
                 f"{method} {path} got no complete answer: {exc}", system=SYSTEM
             ) from exc
+
+    def _spend(self, method: str, path: str) -> None:
+        """Refuse a call the daily reserve forbids; take a shared unit."""
+        usage = self.api_usage
+        fresh = self._clock() - self._usage_read_at < self.quota_retry_after
+        if (
+            usage is not None
+            and fresh
+            and usage.nearly_used(self.daily_reserve_percent)
+        ):
+            logger.warning(
+                "Holding %s %s: %d of %d daily API calls used, reserve %.0f%%.",
+                method,
+                path,
+                usage.used,
+                usage.limit,
+                self.daily_reserve_percent,
+            )
+            raise QuotaExhausted(
+                f"the daily API allocation is down to its reserve "
+                f"({usage.used}/{usage.limit} used)",
+                retry_after=self.quota_retry_after,
+                system=SYSTEM,
+                error_code="DAILY_RESERVE",
+            )
+        if self.limiter is not None:
+            self.limiter.acquire(self.bucket)
 
     def _absolute_path(self, url: str) -> str:
         return (
@@ -436,6 +494,7 @@ class HttpxSalesforceClient:
             used, _, limit = value.partition("/")
             if key == "api-usage" and used.isdigit() and limit.isdigit():
                 self.api_usage = ApiUsage(int(used), int(limit))
+                self._usage_read_at = self._clock()
 
     def _translate(self, response: httpx.Response) -> IntegrationError:
         status = response.status_code
@@ -477,12 +536,19 @@ class HttpxSalesforceClient:
 
     def _limit_error(self, message: str, options: dict[str, Any]) -> IntegrationError:
         if "TotalRequests" in message:
+            self._block_everyone()
             return QuotaExhausted(
                 message, retry_after=self.quota_retry_after, **options
             )
         return RateLimited(
             message, retry_after=DEFAULT_CONCURRENCY_RETRY_AFTER_S, **options
         )
+
+    def _block_everyone(self) -> None:
+        """Hold the shared bucket while the daily allocation refills."""
+        if self.limiter is not None:
+            resume_at = time.time() + self.quota_retry_after
+            self.limiter.block_until(self.bucket, resume_at)
 
 
 def _quote(value: str) -> str:
