@@ -15,7 +15,7 @@ from typing import Any
 import dramatiq
 from dramatiq import Retry
 
-from handoff.adapters.errors import PermanentError, RateLimited
+from handoff.adapters.errors import Contention, PermanentError, RateLimited
 from handoff.domain.errors import RuleViolation
 
 from . import runtime
@@ -46,15 +46,23 @@ ACTORS: dict[str, tuple[type[HandoffMessage], Handler]] = {
     "dead_letter": (DeadLetterReported, dead_letter.run),
 }
 PERMANENT = (PermanentError, RuleViolation, MalformedMessage)
+DEFAULT_CONTENTION_RETRIES = 30
 
 
 def retry_predicate(max_retries: int) -> Callable[[int, BaseException], bool]:
-    """Dramatiq's ``retry_when``: transient errors retry, permanent ones never."""
+    """Dramatiq's ``retry_when``: transient errors retry, permanent ones never.
+
+    A project lock held by another message (Contention) is waited out longer
+    than other failures: it only means someone else is writing the project,
+    for instance a template create that takes half a minute.
+    """
 
     def should_retry(retries: int, exception: BaseException) -> bool:
         cause = exception.__cause__ if isinstance(exception, Retry) else exception
         if isinstance(cause, PERMANENT):
             return False
+        if isinstance(cause, Contention):
+            return retries < max(max_retries, DEFAULT_CONTENTION_RETRIES)
         return retries < max_retries
 
     return should_retry
