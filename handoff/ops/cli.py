@@ -352,5 +352,11 @@ def _safe_url(url: str) -> str:
     return sa.make_url(url).render_as_string(hide_password=True)
 
 
+from handoff.ops import capacity_command, plan_command  # noqa: E402
+
+main.add_command(plan_command.plan)
+main.add_command(capacity_command.capacity)
+
+
 if __name__ == "__main__":
     main()

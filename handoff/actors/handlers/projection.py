@@ -15,7 +15,13 @@ from handoff.adapters.salesforce_records import ProjectRecord
 from handoff.domain.delta import to_rocketlane_body
 from handoff.domain.policy import Policy
 
-__all__ = ["OWNER_FIELD", "create_body", "mapped_values"]
+__all__ = [
+    "OWNER_FIELD",
+    "by_rocketlane_field",
+    "create_body",
+    "mapped_values",
+    "rocketlane_values",
+]
 
 OWNER_FIELD = "Project_Owner__c"
 
@@ -34,13 +40,15 @@ def mapped_values(record: ProjectRecord, policy: Policy) -> dict[str, Any]:
 
 def rocketlane_values(record: ProjectRecord, policy: Policy) -> dict[str, Any]:
     """The mapped values keyed by Rocketlane field instead."""
+    return by_rocketlane_field(mapped_values(record, policy), policy)
+
+
+def by_rocketlane_field(values: dict[str, Any], policy: Policy) -> dict[str, Any]:
+    """Values keyed by Project__c field, re-keyed by their Rocketlane field."""
     by_salesforce = {
         field.salesforce: field.rocketlane for field in policy.mapping.fields
     }
-    return {
-        by_salesforce[name]: value
-        for name, value in mapped_values(record, policy).items()
-    }
+    return {by_salesforce[name]: value for name, value in values.items()}
 
 
 def create_body(record: ProjectRecord, policy: Policy) -> dict[str, Any]:

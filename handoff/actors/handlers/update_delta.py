@@ -5,11 +5,21 @@ pushed successfully, and sends one partial update with just the difference;
 nothing at all when nothing mapped changed. A project not provisioned yet is
 handed to provision instead. A cancelled project gets the cancelled status,
 and is archived when the policy says so.
+
+A burst of changes makes one update. Before reading what to push, the
+handler waits, holding the project's lock, until the Project__c has been
+quiet for ``BURST_QUIET_S`` (its ``SystemModstamp`` unchanged); requests
+queued behind it during the burst then find nothing left to push. The
+wait compares Salesforce's clock with ours only to decide whether to wait;
+whether the record settled is judged by its stamp alone, so clock skew can
+cost a wait but never a lost change.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 from handoff.adapters.salesforce_records import ProjectRecord, read_project
@@ -21,19 +31,22 @@ from handoff.domain.models import ForecastState
 from ..messages import ProvisionRequested, UpdateDeltaRequested
 from ..runtime import Runtime
 from .audit import audited_ok
-from .projection import mapped_values
+from .projection import by_rocketlane_field, mapped_values
 
 __all__ = ["run"]
 
 logger = logging.getLogger(__name__)
 
 ACTOR = "update_delta"
+BURST_QUIET_S = 0.5
+MAX_SETTLE_ROUNDS = 20
+MODSTAMP = "SystemModstamp"
 
 
 def run(rt: Runtime, message: UpdateDeltaRequested) -> None:
     """Send the delta of one Project__c to its Rocketlane project."""
     with rt.locks.hold(_project_key(rt, message)):
-        record = read_project(rt.salesforce, message.project_id)
+        record = _settled(rt, message.project_id)
         mapping = rt.store.get_mapping(record.key)
         project_id = (mapping.rocketlane_project_id if mapping else None) or (
             record.rocketlane_project_id
@@ -61,6 +74,34 @@ def run(rt: Runtime, message: UpdateDeltaRequested) -> None:
             _archive(rt, record, project_id)
 
 
+def _settled(rt: Runtime, project_id: str) -> ProjectRecord:
+    """The Project__c once its burst of changes is over (bounded wait)."""
+    record = read_project(rt.salesforce, project_id)
+    for _ in range(MAX_SETTLE_ROUNDS):
+        wait = _quiet_left(record)
+        if wait <= 0:
+            return record
+        time.sleep(wait)
+        again = read_project(rt.salesforce, project_id)
+        if again.get(MODSTAMP) == record.get(MODSTAMP):
+            return again
+        record = again
+    logger.warning("Project__c %r kept changing; pushing what it says now.", project_id)
+    return record
+
+
+def _quiet_left(record: ProjectRecord) -> float:
+    """Seconds until the record has been quiet for BURST_QUIET_S (0: it has)."""
+    stamp = record.get(MODSTAMP)
+    if not stamp:
+        return 0.0
+    changed = datetime.fromisoformat(str(stamp).replace("+0000", "+00:00"))
+    if changed.tzinfo is None:
+        changed = changed.replace(tzinfo=UTC)
+    age = (datetime.now(UTC) - changed).total_seconds()
+    return min(BURST_QUIET_S, max(0.0, BURST_QUIET_S - age))
+
+
 def _project_key(rt: Runtime, message: UpdateDeltaRequested) -> str:
     """The project's correlation key, even when the event did not carry it."""
     if message.correlation_id.startswith(KEY_PREFIX):
@@ -74,7 +115,14 @@ def _project_key(rt: Runtime, message: UpdateDeltaRequested) -> str:
 def _push(
     rt: Runtime, record: ProjectRecord, project_id: int, delta: dict[str, Any]
 ) -> None:
-    body = to_rocketlane_body(delta, rt.policy.mapping, rules=rt.policy.rocketlane)
+    body = to_rocketlane_body(
+        by_rocketlane_field(delta, rt.policy),
+        rt.policy.mapping,
+        rules=rt.policy.rocketlane,
+    )
+    if not body:
+        logger.info("Nothing in %s maps to a Rocketlane field.", ", ".join(delta))
+        return
     rt.rocketlane.update_project(project_id, body)
     audited_ok(
         rt,
