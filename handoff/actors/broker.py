@@ -83,7 +83,7 @@ def _bare_broker(settings: Settings, namespace: str) -> Broker:
         return RabbitmqBroker(url=url, middleware=[])
     from dramatiq.brokers.redis import RedisBroker  # noqa: PLC0415
 
-    return RedisBroker(
+    return RedisBroker(  # type: ignore[no-untyped-call]
         url=url,
         namespace=namespace,
         middleware=[],

@@ -19,7 +19,7 @@ from .messages import HandoffMessage
 
 __all__ = ["Runtime", "RuntimeMissing", "current", "install", "uninstall"]
 
-Sender = Callable[[HandoffMessage], None]
+Sender = Callable[[HandoffMessage], object]
 
 
 class RuntimeMissing(RuntimeError):

@@ -247,7 +247,7 @@ def dead_letters() -> None:
 def dead_letters_list(status: str, limit: int) -> None:
     """List dead letters, newest first."""
     store = _store()
-    letters = store.list_dead_letters(status=status, limit=limit)  # type: ignore[arg-type]
+    letters = store.list_dead_letters(status=status, limit=limit)
     if not letters:
         click.echo(f"No {status} dead letters.")
     for letter in letters:

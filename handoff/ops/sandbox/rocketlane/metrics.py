@@ -209,8 +209,8 @@ def _revenue(
         return float(financials["fixedFeeContract"]["fixedFee"]) * percent / 100
     if kind == "NON_BILLABLE":
         return 0.0
-    return sum(
-        e["minutes"] / 60 * e["billRate"]["rate"] for e in entries if e["billable"]
+    return float(
+        sum(e["minutes"] / 60 * e["billRate"]["rate"] for e in entries if e["billable"])
     )
 
 
@@ -242,7 +242,8 @@ def _allocation_role(ws: RocketlaneWorkspace, item: Mapping[str, Any]) -> str:
     placeholder = item.get("placeholder")
     if placeholder:
         return str(placeholder["role"]["roleName"])
-    user = ws.users.get((item.get("member") or {}).get("userId"), {})
+    member_id = (item.get("member") or {}).get("userId")
+    user = ws.users.get(int(member_id), {}) if member_id is not None else {}
     return str((user.get("role") or {}).get("roleName", ""))
 
 

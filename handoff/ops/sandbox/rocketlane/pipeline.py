@@ -276,9 +276,7 @@ def _fault_error(status: int) -> ApiError:
 class SandboxApp(Starlette):
     """Starlette, plus the outer layer that swallows dropped responses."""
 
-    async def __call__(  # type: ignore[override]
-        self, scope: Scope, receive: Receive, send: Send
-    ) -> Any:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return None

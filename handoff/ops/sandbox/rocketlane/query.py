@@ -187,7 +187,7 @@ def _compare(actual: Any, wanted: str, op: str) -> bool:
         "ge": left >= right,
         "le": left <= right,
     }
-    return ordering[op]
+    return bool(ordering[op])
 
 
 def _number(text: str) -> float | None:

@@ -234,17 +234,18 @@ class RestApi:
         if call.method == "DELETE" and not rest:
             ids = [i for i in call.params.get("ids", "").split(",") if i]
             all_or_none = call.params.get("allOrNone", "false").lower() == "true"
-            rows = [
+            doomed = [
                 {"attributes": {"type": _type_of(self.org, i)}, "id": i} for i in ids
             ]
             return Reply(
                 200,
                 self._rows(
-                    call, rows, all_or_none, action="delete", target=None, tx=tx
+                    call, doomed, all_or_none, action="delete", target=None, tx=tx
                 ),
             )
         body = _object_body(call.body)
-        rows, all_or_none = body.get("records"), bool(body.get("allOrNone", False))
+        rows: Any = body.get("records")
+        all_or_none = bool(body.get("allOrNone", False))
         if not isinstance(rows, list):
             raise SalesforceError(400, "JSON_PARSER_ERROR", "records is required")
         if len(rows) > MAX_COLLECTION:
@@ -367,7 +368,7 @@ class RestApi:
         return self.org.transaction(origin=call.origin, user_id=call.user_id)
 
     def _url(self, call: Call, sobject: str, record_id: str) -> str:
-        return _attributes(call.version, sobject, record_id)["url"]
+        return str(_attributes(call.version, sobject, record_id)["url"])
 
     def _resources(self, version: str) -> Record:
         names = ("sobjects", "query", "queryAll", "composite", "limits")
