@@ -121,3 +121,13 @@ def test_the_error_points_at_the_offending_token() -> None:
         soql.parse("SELECT Id FRM Account")
 
     assert str(caught.value) == "ERROR at Row:1:Column:11\nunexpected token: 'FRM'"
+
+
+def test_order_is_an_object_name_after_from() -> None:
+    """SOQL reserves ORDER, yet `FROM Order` names the Order object."""
+    query = soql.parse(
+        "SELECT Id, Status FROM Order WHERE Status = 'Activated' ORDER BY Id"
+    )
+
+    assert query.sobject == "Order"
+    assert query.order_by

@@ -355,7 +355,7 @@ class _Parser:
         self.expect_keyword("SELECT")
         items = self.select_items()
         self.expect_keyword("FROM")
-        sobject = self.name()
+        sobject = self.object_name()
 
         where = self.or_condition() if self.keyword("WHERE") else None
         order_by = self.order_by() if self.keyword("ORDER") else ()
@@ -397,6 +397,16 @@ class _Parser:
         if self.current.kind == "IDENT" and not self.current.is_keyword(*KEYWORDS):
             alias = self.advance().text
         return Count(target, alias)
+
+    def object_name(self) -> str:
+        """The object after FROM; ``Order`` is one, unless ``BY`` follows."""
+        token = self.current
+        if token.is_keyword("ORDER") and not self._next_is_keyword("BY"):
+            return self.advance().text
+        return self.name()
+
+    def _next_is_keyword(self, word: str) -> bool:
+        return self.tokens[self.index + 1].is_keyword(word)
 
     def name(self) -> str:
         token = self.current
