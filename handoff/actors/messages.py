@@ -85,17 +85,27 @@ class UpdateDeltaRequested(HandoffMessage):
 
 
 class MilestoneChanged(HandoffMessage):
-    """A Rocketlane milestone may have changed: mirror it into Salesforce."""
+    """A Rocketlane milestone may have changed: mirror it into Salesforce.
+
+    Without ``rocketlane_task_id`` (reconcile) every milestone of the
+    project is checked. The task ID is a hint either way: the actor re-reads
+    the project's milestones.
+    """
 
     actor: ClassVar[str] = "milestone_accept"
 
     rocketlane_project_id: int = Field(gt=0)
-    rocketlane_task_id: int = Field(gt=0)
+    rocketlane_task_id: int | None = Field(default=None, gt=0)
     event_id: str | None = None
 
 
 class RevenueSyncRequested(HandoffMessage):
-    """Bring a project's delivery signals back onto its Project__c."""
+    """Bring a project's delivery signals back onto its Project__c.
+
+    ``reason`` says why (``webhook``, ``milestone``, ``reconcile``);
+    ``flush`` asks for the staged write-backs of every project to be
+    written (see ``handoff.actors.handlers.writeback``).
+    """
 
     actor: ClassVar[str] = "revenue_sync"
 
