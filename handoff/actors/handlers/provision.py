@@ -4,7 +4,10 @@ Under the project's lock, re-reads the Project__c and the mapping. A project
 already mapped, or found in Rocketlane by its ``externalReferenceId`` (the
 Project__c ID), is adopted; only when neither exists is one created. A create
 whose response was lost is resolved by looking the ID up, never by creating
-again. The Rocketlane ID is then written back to the Project__c.
+again. The Rocketlane ID is then written back to the Project__c, and the
+project's milestones are exchanged (``milestones.sync_milestones``): those
+defined in Salesforce become Rocketlane milestones, the template's are
+mirrored into Salesforce.
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ from handoff.domain.forecast import is_provisioned
 from ..messages import ProvisionRequested
 from ..runtime import Runtime
 from .audit import audited_error, audited_ok
+from .milestones import sync_milestones
 from .projection import create_body, mapped_values
+from .writeback import RESERVED_KEYS
 
 __all__ = ["run"]
 
@@ -52,13 +57,15 @@ def run(rt: Runtime, message: ProvisionRequested) -> None:
         project_id = existing or _find(rt, record) or _create(rt, record)
 
         rt.store.set_rocketlane_project(record.key, project_id)
-        rt.store.update_mapping(
+        kept = {k: v for k, v in mapping.last_pushed.items() if k in RESERVED_KEYS}
+        mapping = rt.store.update_mapping(
             record.key,
-            last_pushed=mapped_values(record, rt.policy),
+            last_pushed={**kept, **mapped_values(record, rt.policy)},
             status="active",
             last_error=None,
         )
         _write_back(rt, record, project_id)
+        sync_milestones(rt, mapping, record_id=record.id, project_id=project_id)
 
 
 def _check_key(record: ProjectRecord, message: ProvisionRequested) -> None:
