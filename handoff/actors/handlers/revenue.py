@@ -1,60 +1,57 @@
 """revenue-sync: bring a project's delivery signals back onto its Project__c.
 
-Reads the Rocketlane project with its computed metrics and writes the values
-that changed onto the Project__c, tagged with Handoff's client so the echo is
-dropped. This is the simplest correct version: hours, progress, phase and
-health; revenue, margin and roll-ups come with the delivery-signals work.
+Under the project's lock, re-reads what Rocketlane knows (the project with
+its metrics, its tasks, its status posts: three calls) and what Salesforce
+owns (the Project__c's amount and hour budget: one query), and computes
+every delivery field with the domain's ``project_signals``: health and
+notes, phase, progress, task and milestone counts, hours burned, remaining
+and budgeted (a retainer's bucket), budget consumed, recognized revenue per
+policy, cost and margin. Milestone recognized amounts come from the
+milestone mapping milestone-accept keeps, so they cost no call.
+
+The values are not written here: ``writeback.stage`` keeps only those that
+changed and a delayed flush writes many projects per collection call, then
+rolls them up (see ``writeback``). A message with reason ``flush`` is that
+flush.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-from handoff.adapters.salesforce_records import (
-    PROJECT_OBJECT,
-    changed_fields,
-    read_project,
-)
+from handoff.adapters.salesforce_records import ProjectRecord, read_project
+from handoff.domain.revenue import project_signals
 
 from ..messages import RevenueSyncRequested
 from ..runtime import Runtime
-from .audit import audited_ok
+from . import writeback
+from .delivery_api import delivery_api
+from .milestones import milestones_of
 
-__all__ = ["METRIC_FIELDS", "run", "signals"]
+__all__ = ["run", "signals"]
 
 logger = logging.getLogger(__name__)
 
 ACTOR = "revenue_sync"
-METRIC_FIELDS = (
-    "trackedHours",
-    "remainingHours",
-    "budgetedHours",
-    "percentageBudgetConsumed",
-    "progressPercentage",
-    "currentPhase",
-    "inferredProgress",
-    "externalReferenceId",
-)
-HEALTH = {
-    "ON_TRACK": "On Track",
-    "AHEAD_OF_TIME": "Ahead of Time",
-    "RUNNING_LATE": "Running Late",
-    "NONE": "None",
-}
 
 
 def run(rt: Runtime, message: RevenueSyncRequested) -> None:
-    """Sync one project's signals into Salesforce."""
+    """Sync one project's signals into the write-back stage, or flush it."""
+    if message.reason == writeback.FLUSH_REASON:
+        writeback.flush(rt)
+        return
     with rt.locks.hold(message.correlation_id):
         mapping = rt.store.get_mapping(message.correlation_id)
-        project_id = message.rocketlane_project_id or (
-            mapping.rocketlane_project_id if mapping else None
-        )
-        record_id = message.project_id or (
-            mapping.salesforce_project_id if mapping else None
-        )
+        if mapping is None:
+            logger.info(
+                "Project %r is not mapped; nothing to sync.", message.correlation_id
+            )
+            return
+        project_id = mapping.rocketlane_project_id or message.rocketlane_project_id
+        record_id = mapping.salesforce_project_id or message.project_id
         if project_id is None or record_id is None:
             logger.info(
                 "Project %r is not provisioned yet; nothing to sync.",
@@ -62,34 +59,49 @@ def run(rt: Runtime, message: RevenueSyncRequested) -> None:
             )
             return
 
-        project = rt.rocketlane.get_project(project_id, include_fields=METRIC_FIELDS)
         record = read_project(rt.salesforce, record_id)
-        changes = changed_fields(signals(project), record)
-        if not changes:
-            return
-        changes["Last_Synced_At__c"] = datetime.now(UTC).isoformat(timespec="seconds")
-        rt.salesforce.update(PROJECT_OBJECT, record.id, changes)
-        audited_ok(
-            rt,
-            system="salesforce",
-            operation="update",
-            record_type=PROJECT_OBJECT,
-            record_id=record.id,
-            correlation_key=record.key,
-            actor=ACTOR,
-            fields=changes,
-        )
+        values = signals(rt, record, project_id)
+        targets = {
+            lookup: record.get(lookup) for lookup in rt.policy.rollups.targets.values()
+        }
+        changes = writeback.stage(rt, mapping, values, targets=targets)
+    logger.info(
+        "Synced project %r: %d field(s) staged.", message.correlation_id, len(changes)
+    )
 
 
-def signals(project: dict[str, Any]) -> dict[str, Any]:
-    """The Project__c fields a Rocketlane project's metrics determine."""
-    phases = project.get("currentPhases") or []
-    return {
-        "Hours_Burned__c": project.get("trackedHours"),
-        "Hours_Remaining__c": project.get("remainingHours"),
-        "Hours_Budgeted__c": project.get("budgetedHours"),
-        "Budget_Consumed_Percent__c": project.get("percentageBudgetConsumed"),
-        "Progress_Percent__c": project.get("progressPercentage"),
-        "Current_Phase__c": ", ".join(p.get("phaseName", "") for p in phases) or None,
-        "Health__c": HEALTH.get(str(project.get("inferredProgress"))),
-    }
+def signals(rt: Runtime, record: ProjectRecord, project_id: int) -> dict[str, Any]:
+    """The Project__c delivery fields of one project, as of now."""
+    api = delivery_api(rt)
+    now = datetime.now(UTC)
+    return project_signals(
+        api.get_project_metrics(project_id),
+        api.list_tasks(project_id),
+        rt.policy,
+        now.date(),
+        updates=[_rated(update) for update in api.list_project_updates(project_id)],
+        milestones=milestones_of(rt, record.key),
+        amount=_decimal(record.get("Amount__c")),
+        budget_hours=_decimal(record.get("Budget_Hours__c")),
+        synced_at=now.replace(microsecond=0),
+    )
+
+
+def _rated(update: dict[str, Any]) -> dict[str, Any]:
+    """The update with its status as ``{statusId}`` only.
+
+    Rocketlane sends ``status: {statusId: 4, statusValue: "At Risk"}``: the
+    value is the label. The domain's health reads ``statusValue`` first and
+    takes it for the number, so the label is left out until it reads
+    ``statusId`` first (reported with tests/unit/test_revenue_handler.py).
+    """
+    status = update.get("status")
+    if not isinstance(status, dict) or status.get("statusId") is None:
+        return update
+    return {**update, "status": {"statusId": status["statusId"]}}
+
+
+def _decimal(value: object) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    return Decimal(str(value))
