@@ -352,10 +352,11 @@ def _safe_url(url: str) -> str:
     return sa.make_url(url).render_as_string(hide_password=True)
 
 
-from handoff.ops import capacity_command, plan_command  # noqa: E402
+from handoff.ops import capacity_command, plan_command, reconcile_command  # noqa: E402
 
 main.add_command(plan_command.plan)
 main.add_command(capacity_command.capacity)
+main.add_command(reconcile_command.reconcile)
 
 
 if __name__ == "__main__":
