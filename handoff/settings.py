@@ -142,8 +142,25 @@ class Settings(BaseSettings):
     ingress_token: SecretStr | None = Field(
         default=None, description="Bearer token producers must send to the ingress."
     )
-    webhook_username: str | None = None
+    webhook_username: str | None = Field(
+        default=None, description="HTTP Basic user Rocketlane webhooks must send."
+    )
     webhook_password: SecretStr | None = None
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Accept webhooks posted to /webhooks/rocketlane/<secret>.",
+    )
+    rocketlane_api_user_id: int | None = Field(
+        default=None, description="User ID of the API key's user, for echoes."
+    )
+    writeback_window_ms: int = Field(
+        default=2_000,
+        ge=0,
+        le=600_000,
+        description="How long delivery signals gather before one batched write.",
+    )
+    reconcile_max_salesforce_calls: int | None = Field(default=None, ge=0)
+    reconcile_max_rocketlane_calls: int | None = Field(default=None, ge=0)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"

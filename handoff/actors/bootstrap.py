@@ -192,6 +192,7 @@ def build_runtime(
         send=producer.send,
         client_tag=settings.salesforce_client_tag,
         rocketlane_api_user=settings.rocketlane_api_user_email,
+        writeback_window_ms=settings.writeback_window_ms,
         closers=[store.close],
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from handoff.adapters.ports import ProjectLocks, RocketlaneClient, SalesforceClient
 from handoff.adapters.store import SqlAlchemyStore
@@ -19,7 +20,15 @@ from .messages import HandoffMessage
 
 __all__ = ["Runtime", "RuntimeMissing", "current", "install", "uninstall"]
 
-Sender = Callable[[HandoffMessage], object]
+DEFAULT_WRITEBACK_WINDOW_MS = 2_000
+
+
+class Sender(Protocol):
+    """Enqueues a message, optionally after ``delay_ms`` milliseconds."""
+
+    def __call__(
+        self, message: HandoffMessage, *, delay_ms: int | None = None
+    ) -> object: ...
 
 
 class RuntimeMissing(RuntimeError):
@@ -38,6 +47,7 @@ class Runtime:
     send: Sender
     client_tag: str = "handoff"
     rocketlane_api_user: str | None = None
+    writeback_window_ms: int = DEFAULT_WRITEBACK_WINDOW_MS
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:

@@ -101,9 +101,17 @@ def _published(update: Payload) -> int:
 
 
 def _status_value(update: Payload) -> int | None:
+    """The status number of a project update.
+
+    Rocketlane sends ``{"statusId": 4, "statusValue": "At Risk"}``: the ID is
+    the number, the value its label. A bare number in ``statusValue`` is
+    accepted too.
+    """
     status = update.get("status") or {}
-    value = status.get("statusValue", status.get("statusId"))
-    return None if value is None else int(value)
+    for value in (status.get("statusId"), status.get("statusValue")):
+        if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+            return int(value)
+    return None
 
 
 def _notes(update: Payload) -> str | None:

@@ -128,14 +128,18 @@ def ingress(host: str | None, port: int | None) -> None:
     import uvicorn  # noqa: PLC0415
 
     from handoff.adapters.telemetry import configure_tracing  # noqa: PLC0415
-    from handoff.ops.ingress import IngressConfig, build_ingress  # noqa: PLC0415
+    from handoff.ops.ingress import build_ingress, config_from_settings  # noqa: PLC0415
 
     settings = _settings()
     configure_tracing(service_name="handoff-ingress")
-    token = (
-        settings.ingress_token.get_secret_value() if settings.ingress_token else None
-    )
-    app = build_ingress(_producer(settings), IngressConfig(token=token))
+    config = config_from_settings(settings, _store(settings))
+    if not config.accepts_webhooks:
+        click.echo(
+            "Rocketlane webhooks are refused: set HANDOFF_WEBHOOK_USERNAME and "
+            "HANDOFF_WEBHOOK_PASSWORD, or HANDOFF_WEBHOOK_SECRET.",
+            err=True,
+        )
+    app = build_ingress(_producer(settings), config)
     uvicorn.run(
         app, host=host or settings.ingress_host, port=port or settings.ingress_port
     )

@@ -36,6 +36,7 @@ from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
+from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -44,6 +45,7 @@ from starlette.routing import Route
 
 from handoff.actors.producer import Producer
 from handoff.actors.webhooks import (
+    WEBHOOK_SOURCE,
     InvalidWebhook,
     RoutedWebhook,
     Webhook,
@@ -51,7 +53,9 @@ from handoff.actors.webhooks import (
     route_webhook,
 )
 from handoff.adapters.cdc import ChangeEvent, InvalidChangeEvent, parse_change_event
+from handoff.adapters.store import SqlAlchemyStore
 from handoff.adapters.telemetry import current_trace_id
+from handoff.settings import Settings
 
 __all__ = ["IngressConfig", "build_ingress", "parse_events"]
 
@@ -120,6 +124,34 @@ class _SeenEvents:
             if len(self._seen) > self._size:
                 self._seen.popitem(last=False)
             return True
+
+
+def config_from_settings(settings: Settings, store: SqlAlchemyStore) -> IngressConfig:
+    """The ingress configuration the settings describe, with the store for
+    de-duplicating webhooks and naming their projects."""
+
+    def correlation_of(project_id: int) -> str | None:
+        mapping = store.find_mapping(rocketlane_project_id=project_id)
+        return None if mapping is None else mapping.correlation_key
+
+    api_user = settings.rocketlane_api_user_email or (
+        str(settings.rocketlane_api_user_id)
+        if settings.rocketlane_api_user_id
+        else None
+    )
+    return IngressConfig(
+        token=_secret(settings.ingress_token),
+        webhook_username=settings.webhook_username,
+        webhook_password=_secret(settings.webhook_password),
+        webhook_secret=_secret(settings.webhook_secret),
+        rocketlane_api_user=api_user,
+        first_delivery=lambda event_id: store.mark_processed(WEBHOOK_SOURCE, event_id),
+        correlation_of=correlation_of,
+    )
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
 
 
 def _no_projects(project_id: int) -> str | None:

@@ -155,12 +155,14 @@ def _enqueue(send: Send, mapping: ProjectMapping) -> None:
 @click.option(
     "--max-salesforce-calls",
     type=click.IntRange(min=0),
-    help="Salesforce calls this run may cause (estimated); default: no limit.",
+    help="Salesforce calls this run may cause (estimated) "
+    "[HANDOFF_RECONCILE_MAX_SALESFORCE_CALLS; default: no limit].",
 )
 @click.option(
     "--max-rocketlane-calls",
     type=click.IntRange(min=0),
-    help="Rocketlane calls this run may cause (estimated); default: no limit.",
+    help="Rocketlane calls this run may cause (estimated) "
+    "[HANDOFF_RECONCILE_MAX_ROCKETLANE_CALLS; default: no limit].",
 )
 def reconcile(
     max_salesforce_calls: int | None, max_rocketlane_calls: int | None
@@ -190,9 +192,18 @@ def reconcile(
         report = reconcile_projects(
             store,
             producer.send,
-            max_salesforce_calls=max_salesforce_calls,
-            max_rocketlane_calls=max_rocketlane_calls,
+            max_salesforce_calls=_either(
+                max_salesforce_calls, settings.reconcile_max_salesforce_calls
+            ),
+            max_rocketlane_calls=_either(
+                max_rocketlane_calls, settings.reconcile_max_rocketlane_calls
+            ),
         )
     finally:
         store.close()
     click.echo(report.describe())
+
+
+def _either(flag: int | None, setting: int | None) -> int | None:
+    """The flag when given, else the setting (None: no budget)."""
+    return flag if flag is not None else setting

@@ -37,13 +37,17 @@ def sandboxes() -> Iterator[Sandboxes]:
 def runtime(sandboxes: Sandboxes, tmp_path: Path) -> Iterator[Runtime]:
     store = make_sqlite_store(tmp_path)
     sent: list[HandoffMessage] = []
+
+    def send(message: HandoffMessage, *, delay_ms: int | None = None) -> None:
+        sent.append(message)
+
     rt = Runtime(
         policy=DEFAULT_POLICY,
         salesforce=sandboxes.salesforce_client(client_tag="handoff"),
         rocketlane=None,  # type: ignore[arg-type]
         store=store,
         locks=InMemoryProjectLocks(wait=5.0),
-        send=sent.append,
+        send=send,
     )
     yield rt
     store.close()

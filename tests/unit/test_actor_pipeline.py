@@ -78,7 +78,7 @@ def run_provision(
         rocketlane=None,  # type: ignore[arg-type]
         store=store,
         locks=InMemoryProjectLocks(wait=1),
-        send=lambda message: None,
+        send=lambda message, *, delay_ms=None: None,
     )
     worker = EmbeddedWorker(broker, runtime, threads=2).start()
     try:

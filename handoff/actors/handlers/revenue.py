@@ -64,7 +64,9 @@ def run(rt: Runtime, message: RevenueSyncRequested) -> None:
         targets = {
             lookup: record.get(lookup) for lookup in rt.policy.rollups.targets.values()
         }
-        changes = writeback.stage(rt, mapping, values, targets=targets)
+        changes = writeback.stage(
+            rt, mapping, values, targets=targets, window_ms=rt.writeback_window_ms
+        )
     logger.info(
         "Synced project %r: %d field(s) staged.", message.correlation_id, len(changes)
     )
@@ -79,26 +81,12 @@ def signals(rt: Runtime, record: ProjectRecord, project_id: int) -> dict[str, An
         api.list_tasks(project_id),
         rt.policy,
         now.date(),
-        updates=[_rated(update) for update in api.list_project_updates(project_id)],
+        updates=api.list_project_updates(project_id),
         milestones=milestones_of(rt, record.key),
         amount=_decimal(record.get("Amount__c")),
         budget_hours=_decimal(record.get("Budget_Hours__c")),
         synced_at=now.replace(microsecond=0),
     )
-
-
-def _rated(update: dict[str, Any]) -> dict[str, Any]:
-    """The update with its status as ``{statusId}`` only.
-
-    Rocketlane sends ``status: {statusId: 4, statusValue: "At Risk"}``: the
-    value is the label. The domain's health reads ``statusValue`` first and
-    takes it for the number, so the label is left out until it reads
-    ``statusId`` first (reported with tests/unit/test_revenue_handler.py).
-    """
-    status = update.get("status")
-    if not isinstance(status, dict) or status.get("statusId") is None:
-        return update
-    return {**update, "status": {"statusId": status["statusId"]}}
 
 
 def _decimal(value: object) -> Decimal | None:

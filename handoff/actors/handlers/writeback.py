@@ -138,12 +138,7 @@ def _request_flush(rt: Runtime, window_ms: int) -> None:
     message = RevenueSyncRequested(
         correlation_id=FLUSH_CORRELATION, reason=FLUSH_REASON
     )
-    try:
-        rt.send(message, delay_ms=window_ms)  # type: ignore[call-arg]
-    except TypeError:
-        # A sender that cannot delay (a test's list) gets the flush at once:
-        # correct, only less coalesced.
-        rt.send(message)
+    rt.send(message, delay_ms=window_ms)
 
 
 def flush(rt: Runtime) -> FlushReport:
