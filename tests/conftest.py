@@ -12,6 +12,14 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# CI shares two cores with whatever else runs: judge properties by their
+# examples, never by how fast this machine produced them.
+settings.register_profile(
+    "handoff", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("handoff")
 
 pytest_plugins = [
     "tests.fixtures.services",
