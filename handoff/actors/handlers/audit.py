@@ -14,12 +14,24 @@ from ..runtime import Runtime
 __all__ = ["audited_error", "audited_ok"]
 
 SPAN_RECORD_TYPES = {"Project__c": "project_id", "project": "project_id"}
+System = Literal["salesforce", "rocketlane"]
+Outcome = Literal["ok", "error"]
+_ENTRY_FIELDS = (
+    "system",
+    "operation",
+    "record_type",
+    "record_id",
+    "correlation_key",
+    "actor",
+    "reason",
+    "error",
+)
 
 
 def audited_ok(
     rt: Runtime,
     *,
-    system: Literal["salesforce", "rocketlane"],
+    system: System,
     operation: str,
     record_type: str,
     record_id: str | None,
@@ -30,23 +42,13 @@ def audited_ok(
 ) -> None:
     """Record a write that succeeded, and note it on the current span."""
     _tag_span(system, operation, record_type, record_id)
-    rt.store.record_audit(
-        system=system,
-        operation=operation,
-        record_type=record_type,
-        record_id=record_id,
-        correlation_key=correlation_key,
-        actor=actor,
-        trace_id=current_trace_id(),
-        fields=_json_safe(fields or {}),
-        reason=reason,
-    )
+    _record(rt, locals(), outcome="ok")
 
 
 def audited_error(
     rt: Runtime,
     *,
-    system: Literal["salesforce", "rocketlane"],
+    system: System,
     operation: str,
     record_type: str,
     record_id: str | None,
@@ -56,17 +58,16 @@ def audited_error(
     fields: Mapping[str, Any] | None = None,
 ) -> None:
     """Record a write that failed, with why."""
+    _record(rt, locals(), outcome="error")
+
+
+def _record(rt: Runtime, entry: Mapping[str, Any], *, outcome: Outcome) -> None:
+    given = {name: entry[name] for name in _ENTRY_FIELDS if name in entry}
     rt.store.record_audit(
-        system=system,
-        operation=operation,
-        record_type=record_type,
-        record_id=record_id,
-        correlation_key=correlation_key,
-        actor=actor,
+        **given,
+        fields=_json_safe(entry.get("fields") or {}),
         trace_id=current_trace_id(),
-        fields=_json_safe(fields or {}),
-        outcome="error",
-        error=error,
+        outcome=outcome,
     )
 
 
