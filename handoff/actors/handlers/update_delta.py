@@ -13,6 +13,11 @@ queued behind it during the burst then find nothing left to push. The
 wait compares Salesforce's clock with ours only to decide whether to wait;
 whether the record settled is judged by its stamp alone, so clock skew can
 cost a wait but never a lost change.
+
+What was pushed is merged into the mapping's ``last_pushed`` with the
+store's optimistic version check, re-read and retried on Contention, so
+the write-back bookkeeping revenue-sync keeps in the same document
+(``writeback.RESERVED_KEYS``) is never overwritten.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from handoff.adapters.errors import Contention
 from handoff.adapters.salesforce_records import ProjectRecord, read_project
 from handoff.domain.delta import to_rocketlane_body
 from handoff.domain.forecast import is_provisioned
@@ -41,6 +47,7 @@ ACTOR = "update_delta"
 BURST_QUIET_S = 0.5
 MAX_SETTLE_ROUNDS = 20
 MODSTAMP = "SystemModstamp"
+REMEMBER_ATTEMPTS = 5
 
 
 def run(rt: Runtime, message: UpdateDeltaRequested) -> None:
@@ -62,16 +69,42 @@ def run(rt: Runtime, message: UpdateDeltaRequested) -> None:
         }
         if delta:
             _push(rt, record, project_id, delta)
-            rt.store.update_mapping(
-                record.key,
-                last_pushed={**pushed, **delta},
-                forecast_state=record.get("Forecast_Status__c"),
-                status="cancelled" if _cancelled(record) else "active",
-            )
+            _remember(rt, record, delta)
         else:
             logger.info("Nothing mapped changed on %r; no update sent.", record.id)
         if _cancelled(record) and rt.policy.rocketlane.archive_on_cancel:
             _archive(rt, record, project_id)
+
+
+def _remember(rt: Runtime, record: ProjectRecord, delta: dict[str, Any]) -> None:
+    """Merge what was pushed into the mapping, keeping everyone else's keys.
+
+    revenue-sync keeps its write-back bookkeeping in the same ``last_pushed``
+    document and may change it while the push was on the wire, so the
+    mapping is re-read and written with its version; on Contention, again.
+    """
+    for _ in range(REMEMBER_ATTEMPTS):
+        mapping = rt.store.get_mapping(record.key)
+        if mapping is None:
+            mapping = rt.store.ensure_mapping(
+                record.key, salesforce_project_id=record.id
+            )
+        try:
+            rt.store.update_mapping(
+                record.key,
+                expected_version=mapping.version,
+                last_pushed={**mapping.last_pushed, **delta},
+                forecast_state=record.get("Forecast_Status__c"),
+                status="cancelled" if _cancelled(record) else "active",
+            )
+        except Contention:
+            logger.info("Mapping %r changed meanwhile; merging again.", record.key)
+            continue
+        return
+    raise Contention(
+        f"mapping {record.key!r} kept changing; the message is retried",
+        system="database",
+    )
 
 
 def _settled(rt: Runtime, project_id: str) -> ProjectRecord:
