@@ -6,40 +6,18 @@ broker, worker threads, SQLite.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from typing import Any
 
 import httpx
 
 from handoff.ops.stack import Stack
+from tests import sales
 
 
 def sell(
     stack: Stack, *, stage: str = "Prospecting", code: str = "CORE-IMP"
 ) -> tuple[Any, str]:
-    seller = stack.sandboxes.salesforce_client(client_tag="seller")
-    seed = stack.sandboxes.org.seed
-    account = seller.create("Account", {"Name": "Acme Corp", "Region__c": "EMEA"})
-    opportunity = seller.create(
-        "Opportunity",
-        {
-            "Name": "Acme rollout",
-            "AccountId": account,
-            "StageName": stage,
-            "CloseDate": (date.today() + timedelta(days=30)).isoformat(),
-            "Pricebook2Id": seed.standard_pricebook_id,
-        },
-    )
-    seller.create(
-        "OpportunityLineItem",
-        {
-            "OpportunityId": opportunity,
-            "PricebookEntryId": seed.entries[code],
-            "Quantity": 1,
-            "UnitPrice": 1000,
-        },
-    )
-    return seller, opportunity
+    return sales.sell(stack.sandboxes, stage=stage, codes=(code,))
 
 
 def projects(seller: Any) -> list[dict[str, Any]]:
@@ -49,11 +27,7 @@ def projects(seller: Any) -> list[dict[str, Any]]:
 
 
 def rocketlane_projects(stack: Stack, reference: str) -> list[dict[str, Any]]:
-    return [
-        p
-        for p in stack.sandboxes.workspace.projects.values()
-        if p.get("externalReferenceId") == reference
-    ]
+    return sales.rocketlane_projects(stack.sandboxes, reference)
 
 
 def test_a_won_deal_becomes_one_project_on_each_side(embedded_stack: Stack) -> None:

@@ -8,12 +8,12 @@ create is made slow (8 s), and the worker is killed while it waits for it.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from tests import sales
 from tests.fixtures.distributed import Distributed
 
 pytestmark = pytest.mark.integration
@@ -32,28 +32,7 @@ def distributed_env(request: pytest.FixtureRequest) -> dict[str, str]:
 
 
 def win_a_deal(running: Distributed) -> Any:
-    seller = running.sandboxes.salesforce_client(client_tag="seller")
-    seed = running.sandboxes.org.seed
-    account = seller.create("Account", {"Name": "Initech", "Region__c": "EMEA"})
-    opportunity = seller.create(
-        "Opportunity",
-        {
-            "Name": "Initech rollout",
-            "AccountId": account,
-            "StageName": "Closed Won",
-            "CloseDate": (date.today() + timedelta(days=10)).isoformat(),
-            "Pricebook2Id": seed.standard_pricebook_id,
-        },
-    )
-    seller.create(
-        "OpportunityLineItem",
-        {
-            "OpportunityId": opportunity,
-            "PricebookEntryId": seed.entries["CORE-IMP"],
-            "Quantity": 1,
-            "UnitPrice": 500,
-        },
-    )
+    seller, _ = sales.sell(running.sandboxes, account="Initech", stage="Closed Won")
     return seller
 
 
@@ -99,11 +78,7 @@ def test_a_killed_workers_message_is_redelivered_and_adopts_the_project(
     )
 
     (project,) = rows
-    references = [
-        p
-        for p in distributed.sandboxes.workspace.projects.values()
-        if p.get("externalReferenceId") == project["Id"]
-    ]
+    references = sales.rocketlane_projects(distributed.sandboxes, project["Id"])
     assert len(references) == 1
     assert distributed.store().list_dead_letters(status="open") == []
 

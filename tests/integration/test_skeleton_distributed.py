@@ -8,41 +8,19 @@ real sockets; traces go over OTLP to a collector the test reads.
 from __future__ import annotations
 
 import concurrent.futures
-from datetime import date, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from tests import sales
 from tests.fixtures.distributed import Distributed
 
 pytestmark = pytest.mark.integration
 
 
 def sell(running: Distributed, *, stage: str) -> tuple[Any, str]:
-    seller = running.sandboxes.salesforce_client(client_tag="seller")
-    seed = running.sandboxes.org.seed
-    account = seller.create("Account", {"Name": "Globex", "Region__c": "AMER"})
-    opportunity = seller.create(
-        "Opportunity",
-        {
-            "Name": "Globex rollout",
-            "AccountId": account,
-            "StageName": stage,
-            "CloseDate": (date.today() + timedelta(days=20)).isoformat(),
-            "Pricebook2Id": seed.standard_pricebook_id,
-        },
-    )
-    seller.create(
-        "OpportunityLineItem",
-        {
-            "OpportunityId": opportunity,
-            "PricebookEntryId": seed.entries["CORE-IMP"],
-            "Quantity": 1,
-            "UnitPrice": 900,
-        },
-    )
-    return seller, opportunity
+    return sales.sell(running.sandboxes, account="Globex", region="AMER", stage=stage)
 
 
 def synced_projects(seller: Any) -> list[dict[str, Any]]:
@@ -53,11 +31,7 @@ def synced_projects(seller: Any) -> list[dict[str, Any]]:
 
 
 def rocketlane_projects(running: Distributed, reference: str) -> list[dict[str, Any]]:
-    return [
-        p
-        for p in running.sandboxes.workspace.projects.values()
-        if p.get("externalReferenceId") == reference
-    ]
+    return sales.rocketlane_projects(running.sandboxes, reference)
 
 
 def opportunity_events(running: Distributed, opportunity: str) -> list[dict[str, Any]]:
@@ -173,7 +147,13 @@ def test_one_trace_spans_the_actors_of_a_project(distributed: Distributed) -> No
     )
 
     by_id = {span.span_id: span for span in spans}
-    provision = next(span for span in spans if span.name == "provision")
+    # Each change event asked for provision; the one that created the project
+    # carries its Rocketlane ID, the others found it already mapped.
+    provisions = [span for span in spans if span.name == "provision"]
+    provision = next(s for s in provisions if "rocketlane.project_id" in s.attributes)
+    assert all(
+        s.attributes["salesforce.project_id"] == project["Id"] for s in provisions
+    )
     ancestry = _ancestors(provision, by_id)
     assert [span.name for span in ancestry][:2] == ["derive", "POST /events/salesforce"]
     assert provision.attributes["handoff.correlation_id"] == project["Handoff_Key__c"]
