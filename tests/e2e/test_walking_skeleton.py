@@ -48,6 +48,14 @@ def test_a_won_deal_becomes_one_project_on_each_side(embedded_stack: Stack) -> N
     mapping = embedded_stack.store.get_mapping(project["Handoff_Key__c"])
     assert mapping.salesforce_project_id == project["Id"]
     assert mapping.rocketlane_project_id == rocketlane["projectId"]
+    trail = embedded_stack.store.list_audit(correlation_key=project["Handoff_Key__c"])
+    writes = [(e.system, e.operation, e.actor) for e in trail if e.outcome == "ok"]
+    assert writes[:3] == [
+        ("salesforce", "upsert", "derive"),
+        ("rocketlane", "create", "provision"),
+        ("salesforce", "update", "provision"),
+    ]
+    assert len({entry.trace_id for entry in trail[:3]}) == 1
 
 
 def test_the_same_event_again_and_twice_at_once_changes_nothing(
