@@ -11,7 +11,14 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, ClassVar, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 __all__ = [
     "ACTOR_MESSAGES",
@@ -85,18 +92,32 @@ class UpdateDeltaRequested(HandoffMessage):
 
 
 class MilestoneChanged(HandoffMessage):
-    """A Rocketlane milestone may have changed: mirror it into Salesforce.
+    """A milestone may have changed on either side: sync the project's.
 
-    Without ``rocketlane_task_id`` (reconcile) every milestone of the
-    project is checked. The task ID is a hint either way: the actor re-reads
-    the project's milestones.
+    A Rocketlane change (webhook, reconcile) names the project by
+    ``rocketlane_project_id``; without ``rocketlane_task_id`` every
+    milestone of the project is checked. A Salesforce change names the
+    Project__c (``project_id``, which a created milestone's event carries)
+    or only the Project_Milestone__c (``milestone_id``: an update's event
+    carries only the changed fields, so the actor re-reads its project).
+    Every ID is a hint: the actor re-reads the project's milestones.
     """
 
     actor: ClassVar[str] = "milestone_accept"
 
-    rocketlane_project_id: int = Field(gt=0)
+    rocketlane_project_id: int | None = Field(default=None, gt=0)
     rocketlane_task_id: int | None = Field(default=None, gt=0)
+    project_id: SalesforceId | None = None
+    milestone_id: SalesforceId | None = None
     event_id: str | None = None
+
+    @model_validator(mode="after")
+    def _names_a_project(self) -> MilestoneChanged:
+        if not (self.rocketlane_project_id or self.project_id or self.milestone_id):
+            raise ValueError(
+                "one of rocketlane_project_id, project_id or milestone_id is needed"
+            )
+        return self
 
 
 class RevenueSyncRequested(HandoffMessage):

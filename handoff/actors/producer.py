@@ -4,12 +4,21 @@
 event is a hint: it names records to re-read, never values to trust. Events
 that Handoff's own writes caused (``changeOrigin`` carrying its client tag)
 are dropped here, so nothing ping-pongs between the two systems.
+
+A Project_Milestone__c someone else created or changed asks milestone-accept
+to sync its project's milestones at once, rather than at the next reconcile.
+A created (or undeleted) milestone's event carries its ``Project__c``, so the
+message names the project; an update's event carries only the changed
+fields, so the message names the milestone and the actor re-reads its
+``Project__c`` (one GET). A deleted milestone is not followed: Handoff never
+deletes a Rocketlane milestone on Salesforce's word.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from dramatiq import Broker
 
@@ -18,7 +27,12 @@ from handoff.adapters.deals import ACCOUNT_OBJECT, SOURCES
 from handoff.domain.keys import KEY_PREFIX, deal_key
 
 from .broker import enqueue
-from .messages import DeriveRequested, HandoffMessage, UpdateDeltaRequested
+from .messages import (
+    DeriveRequested,
+    HandoffMessage,
+    MilestoneChanged,
+    UpdateDeltaRequested,
+)
 
 __all__ = ["DEAL_OBJECTS", "Producer", "Routed", "route_event"]
 
@@ -29,6 +43,8 @@ LINE_OBJECTS = frozenset(
     {"OpportunityLineItem", "QuoteLineItem", "SBQQ__QuoteLine__c", "OrderItem"}
 )
 PROJECT_OBJECT = "Project__c"
+MILESTONE_OBJECT = "Project_Milestone__c"
+DELETES = frozenset({"DELETE", "GAP_DELETE"})
 
 
 @dataclass(frozen=True)
@@ -48,8 +64,12 @@ def route_event(event: ChangeEvent, *, client_tag: str) -> Routed:
         return Routed(
             (), skipped="GAP_OVERFLOW names no records: run `handoff reconcile`"
         )
-    entity = header.entity_name
-    if entity in LINE_OBJECTS and header.change_type in ("DELETE", "GAP_DELETE"):
+    return _by_entity(event)
+
+
+def _by_entity(event: ChangeEvent) -> Routed:
+    header, entity = event.header, event.header.entity_name
+    if entity in LINE_OBJECTS and header.change_type in DELETES:
         return Routed((), skipped="a deleted line is seen through its parent's change")
     if entity in DEAL_OBJECTS | LINE_OBJECTS:
         return Routed(
@@ -59,7 +79,37 @@ def route_event(event: ChangeEvent, *, client_tag: str) -> Routed:
         return Routed(
             tuple(_update(record_id, event) for record_id in header.record_ids)
         )
+    if entity == MILESTONE_OBJECT:
+        return _milestones(event)
     return Routed((), skipped=f"Handoff does not follow {entity} changes")
+
+
+def _milestones(event: ChangeEvent) -> Routed:
+    header = event.header
+    if header.change_type in DELETES:
+        return Routed((), skipped="a deleted milestone stays in Rocketlane")
+    project_id = event.fields.get(PROJECT_OBJECT)
+    if _is_record_id(project_id):
+        message = MilestoneChanged(
+            correlation_id=f"{PROJECT_OBJECT}:{project_id}",
+            project_id=project_id,
+            event_id=event.event_id,
+        )
+        return Routed((message,))
+    return Routed(
+        tuple(
+            MilestoneChanged(
+                correlation_id=f"{MILESTONE_OBJECT}:{record_id}",
+                milestone_id=record_id,
+                event_id=event.event_id,
+            )
+            for record_id in header.record_ids
+        )
+    )
+
+
+def _is_record_id(value: object) -> TypeGuard[str]:
+    return isinstance(value, str) and len(value) in (15, 18) and value.isalnum()
 
 
 def _derive(entity: str, record_id: str, event: ChangeEvent) -> DeriveRequested:

@@ -66,8 +66,10 @@ ACTOR = "milestone_accept"
 MILESTONE_OBJECT = "Project_Milestone__c"
 MILESTONE_KEY_FIELD = "Handoff_Key__c"
 TASK_ID_FIELD = "Rocketlane_Milestone_Id__c"
+PROJECT_FIELD = "Project__c"
 UPDATED_AT = "rocketlane_updated_at"
 WRITTEN = "fields"
+PLANNED = "planned"
 _SELECT = ", ".join(["Id", *MILESTONE_FIELDS.values()])
 
 Record = dict[str, Any]
@@ -97,6 +99,7 @@ class _Row:
     changes: dict[str, Any]
     keyed: bool = True
     applied_at: int | None = None
+    planned: Record = field(default_factory=dict)
 
     @property
     def updated_at(self) -> int | None:
@@ -106,25 +109,47 @@ class _Row:
 
 
 def run(rt: Runtime, message: MilestoneChanged) -> None:
-    """Re-read a project's milestones and bring their state to Salesforce."""
-    mapping = _mapping_of(rt, message.rocketlane_project_id)
+    """Re-read a project's milestones and bring both sides up to date."""
+    mapping = _mapping_for(rt, message)
+    if mapping is None:
+        return
     with rt.locks.hold(mapping.correlation_key):
         mapping = rt.store.get_mapping(mapping.correlation_key) or mapping
-        assert mapping.salesforce_project_id is not None, "checked by _mapping_of"
+        project_id = mapping.rocketlane_project_id or message.rocketlane_project_id
+        assert mapping.salesforce_project_id is not None, "checked by _mapping_for"
+        assert project_id is not None, "checked by _mapping_for"
         result = sync_milestones(
             rt,
             mapping,
             record_id=mapping.salesforce_project_id,
-            project_id=message.rocketlane_project_id,
+            project_id=project_id,
         )
     if result.changed_salesforce:
         rt.send(
             RevenueSyncRequested(
                 correlation_id=mapping.correlation_key,
-                rocketlane_project_id=message.rocketlane_project_id,
+                rocketlane_project_id=project_id,
                 reason="milestone",
             )
         )
+
+
+def _mapping_for(rt: Runtime, message: MilestoneChanged) -> ProjectMapping | None:
+    """The project a message is about; None when there is nothing to sync yet."""
+    if message.rocketlane_project_id is not None:
+        return _mapping_of(rt, message.rocketlane_project_id)
+    record_id = message.project_id or _project_of(rt, message.milestone_id)
+    if record_id is None:
+        return None
+
+    mapping = rt.store.find_mapping(salesforce_project_id=record_id)
+    if mapping is None or mapping.rocketlane_project_id is None:
+        logger.info(
+            "Project__c %r is not provisioned: provision pushes its milestones.",
+            record_id,
+        )
+        return None
+    return mapping
 
 
 def _mapping_of(rt: Runtime, project_id: int) -> ProjectMapping:
@@ -135,6 +160,21 @@ def _mapping_of(rt: Runtime, project_id: int) -> ProjectMapping:
             system="handoff",
         )
     return mapping
+
+
+def _project_of(rt: Runtime, milestone_id: str | None) -> str | None:
+    """The Project__c of a Project_Milestone__c, re-read (one GET)."""
+    if milestone_id is None:
+        return None
+    try:
+        record = rt.salesforce.get(
+            MILESTONE_OBJECT, milestone_id, fields=(PROJECT_FIELD,)
+        )
+    except NotFound:
+        logger.info("Milestone %r is gone; nothing to sync.", milestone_id)
+        return None
+    project = record.get(PROJECT_FIELD)
+    return str(project) if project else None
 
 
 def sync_milestones(
@@ -154,6 +194,8 @@ def sync_milestones(
         project_id=project_id,
         result=result,
     )
+    for row in rows:
+        _push_plan(rt, mapping, row, seen.get(row.milestone.key))
     claimed = {str(row.task.get("taskId")) for row in rows}
     mirrors = [
         _mirror(rt, mapping, record_id, task)
@@ -211,12 +253,62 @@ def _salesforce_defined(
                 record.get(TASK_ID_FIELD),
             )
             continue
+        planned: Record = {}
         if task is None:
             task = _create_task(rt, mapping, milestone, project_id)
             result.created_tasks.append(int(task["taskId"]))
+            planned = _plan_of(milestone)
         keyed = bool(record.get(MILESTONE_KEY_FIELD))
-        rows.append(_Row(milestone, task, str(record["Id"]), {}, keyed))
+        row = _Row(milestone, task, str(record["Id"]), {}, keyed, planned=planned)
+        rows.append(row)
     return rows
+
+
+def _plan_of(milestone: Milestone) -> Record:
+    """The Salesforce-owned part of a milestone, as last sent to Rocketlane."""
+    planned = milestone.planned_date
+    return {
+        "taskName": milestone.name,
+        "plannedDate": None if planned is None else planned.isoformat(),
+    }
+
+
+def _push_plan(rt: Runtime, mapping: ProjectMapping, row: _Row, seen: Any) -> None:
+    """Send a renamed or re-planned milestone's new name or date to its task.
+
+    Salesforce owns the name and the planned date: they go to the task's
+    ``taskName`` and its start and due dates, only when they differ from
+    what was last sent. A milestone with no record of what was sent (older
+    than this rule) takes its current values as sent, so delivery's own
+    changes to the due date are never overwritten by a value Salesforce
+    did not change.
+    """
+    if row.planned:
+        return
+    row.planned = plan = _plan_of(row.milestone)
+    before = seen.last_pushed.get(PLANNED) if seen is not None else None
+    if not before:
+        return
+    edits: Record = {}
+    if plan["taskName"] and plan["taskName"] != before.get("taskName"):
+        edits["taskName"] = plan["taskName"]
+    if plan["plannedDate"] and plan["plannedDate"] != before.get("plannedDate"):
+        edits["startDate"] = edits["dueDate"] = plan["plannedDate"]
+    if not edits:
+        return
+
+    task_id = int(row.task["taskId"])
+    row.task = {**row.task, **delivery_api(rt).update_task(task_id, edits)}
+    audited_ok(
+        rt,
+        system="rocketlane",
+        operation="update",
+        record_type="task",
+        record_id=str(task_id),
+        correlation_key=mapping.correlation_key,
+        actor=ACTOR,
+        fields=edits,
+    )
 
 
 def _create_task(
@@ -257,7 +349,8 @@ def _mirror(rt: Runtime, mapping: ProjectMapping, record_id: str, task: Record) 
         today=_today(),
         recognition=rt.policy.revenue.method,
     )
-    return _Row(mirrored, task, None, {**mirrored.to_record(), **changes})
+    changes = {**mirrored.to_record(), **changes}
+    return _Row(mirrored, task, None, changes, planned=_plan_of(mirrored))
 
 
 def _state_changes(rt: Runtime, row: _Row, seen: Any) -> dict[str, Any]:
@@ -386,7 +479,11 @@ def _remember(rt: Runtime, mapping: ProjectMapping, rows: Sequence[_Row]) -> Non
             key,
             salesforce_milestone_id=row.record_id,
             rocketlane_task_id=task_id,
-            last_pushed={UPDATED_AT: row.updated_at, WRITTEN: json_ready(written)},
+            last_pushed={
+                UPDATED_AT: row.updated_at,
+                WRITTEN: json_ready(written),
+                PLANNED: row.planned or None,
+            },
         )
 
 
