@@ -7,6 +7,8 @@ No Docker engine runs here; the integration tests run the same commands
 
 from __future__ import annotations
 
+import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +28,24 @@ HANDOFF_SERVICES = {
 }
 
 
+def handoff_arguments(service: dict[str, Any]) -> list[str]:
+    """The `handoff` arguments a service runs, from its command or its shell loop."""
+    if "command" in service:
+        return list(service["command"])
+    script = service["entrypoint"][-1]
+    match = re.search(r"\bhandoff ([^;&|]+)", script)
+    assert match, f"no handoff command in {script!r}"
+    return shlex.split(match.group(1))
+
+
 def test_the_compose_file_runs_every_role() -> None:
-    assert set(HANDOFF_SERVICES) == {"sandboxes", "migrate", "ingress", "worker"}
+    assert set(HANDOFF_SERVICES) == {
+        "sandboxes",
+        "migrate",
+        "ingress",
+        "worker",
+        "reconcile",
+    }
     assert {"redis", "postgres", "jaeger"} <= set(COMPOSE["services"])
     assert (
         COMPOSE["services"]["jaeger"]["environment"]["COLLECTOR_OTLP_ENABLED"] == "true"
@@ -36,7 +54,7 @@ def test_the_compose_file_runs_every_role() -> None:
 
 @pytest.mark.parametrize("name", sorted(HANDOFF_SERVICES))
 def test_each_handoff_command_parses(name: str) -> None:
-    args = list(HANDOFF_SERVICES[name]["command"])
+    args = handoff_arguments(HANDOFF_SERVICES[name])
 
     with main.make_context("handoff", args) as context:
         command = main.get_command(context, args[0])
