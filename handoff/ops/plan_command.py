@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from handoff.adapters.deals import deals_to_derive, read_deal
+from handoff.adapters.errors import IntegrationError
 from handoff.adapters.ports import SalesforceClient
 from handoff.adapters.salesforce_records import (
     keys_of,
@@ -123,7 +124,12 @@ def plan(record_id: str, record_object: str | None, as_json: bool) -> None:
     settings = load_settings()
     policy = load_policy(settings.policy_file)
     client = build_salesforce(settings)
-    previews, problems = preview(client, policy, record_id, record_object=record_object)
+    try:
+        previews, problems = preview(
+            client, policy, record_id, record_object=record_object
+        )
+    except IntegrationError as error:
+        raise click.ClickException(f"cannot plan {record_id}: {error}") from error
     if not previews:
         raise click.ClickException(
             f"{record_id} leads to no {policy.source_object}: nothing to plan"
