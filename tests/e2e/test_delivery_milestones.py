@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+import httpx
 import pytest
 
 from handoff.adapters.rocketlane import HttpxRocketlaneClient
@@ -177,3 +178,29 @@ def test_a_renamed_and_replanned_milestone_changes_its_rocketlane_task(
     assert task["dueDate"] == IN_TWO_MONTHS.isoformat()
     row = milestones(seller, record_id)["Training delivered"]
     assert row["Rocketlane_Milestone_Id__c"] == str(task_id)
+
+
+def test_a_lost_answer_to_the_task_create_does_not_create_the_milestone_twice(
+    embedded_stack: Stack, forecast: dict[str, Any]
+) -> None:
+    """The task committed but its answer was lost: it is found by reference."""
+    stack, seller = embedded_stack, forecast["seller"]
+    record_id = forecast["project"]["Id"]
+    project_id = win(stack, forecast)
+    httpx.post(
+        f"{stack.sandboxes.rocketlane.url}/__sandbox/faults",
+        json={"operation": "tasks.create", "kind": "drop", "count": 1},
+    ).raise_for_status()
+
+    define(seller, record_id, "Training done", Planned_Date__c=IN_A_MONTH.isoformat())
+    stack.settle()
+
+    with rocketlane(stack) as client:
+        tasks = client.list_tasks(project_id, milestones_only=True)
+    faults = httpx.get(f"{stack.sandboxes.rocketlane.url}/__sandbox/faults").json()
+    assert faults == [], "the lost answer happened"
+    (task,) = [t for t in tasks if t["taskName"] == "Training done"]
+    row = milestones(seller, record_id)["Training done"]
+    assert row["Rocketlane_Milestone_Id__c"] == str(task["taskId"])
+    assert task["externalReferenceId"] == row["Handoff_Key__c"]
+    assert len(tasks) == TEMPLATE_MILESTONES + 1
