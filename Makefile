@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint services clean
+.PHONY: demo test lint services browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ demo: $(STAMP)
 	$(BIN)/handoff demo
 
 ## Run every check: lint, types, and the whole test suite against real services.
-test: $(STAMP) services
+test: $(STAMP) services browser
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
@@ -33,6 +33,10 @@ lint: $(STAMP)
 ## Start PostgreSQL and Redis when they are not already running.
 services:
 	@ops/ensure-services
+
+## Install headless Chromium for the dashboard's browser test, when missing.
+browser:
+	@ops/ensure-browser
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

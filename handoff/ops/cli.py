@@ -228,6 +228,31 @@ def sandbox(**options: Any) -> None:
 
 
 @main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Bind address.")
+@click.option("--port", type=int, default=8090, show_default=True)
+def dashboard(host: str, port: int) -> None:
+    """Serve the operators' dashboard: activity, projects, dead letters, capacity."""
+    import uvicorn  # noqa: PLC0415
+
+    from handoff.ops.dashboard import (  # noqa: PLC0415
+        Dashboard,
+        build_dashboard,
+        capacity_from_rocketlane,
+    )
+
+    settings = _settings()
+    store = _store(settings)
+    capacity = None
+    if settings.rocketlane_api_key is not None and settings.salesforce_url is not None:
+        from handoff.actors.bootstrap import build_rocketlane  # noqa: PLC0415
+
+        capacity = capacity_from_rocketlane(build_rocketlane(settings), store)
+    app = build_dashboard(Dashboard(store, capacity=capacity))
+    click.echo(f"Dashboard on http://{host}:{port}/dashboard")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@main.command()
 def migrate() -> None:
     """Create or upgrade the database schema (HANDOFF_DATABASE_URL)."""
     from handoff.actors.bootstrap import open_store  # noqa: PLC0415
