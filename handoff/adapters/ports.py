@@ -90,7 +90,11 @@ class SalesforceClient(Protocol):
 
 
 class RocketlaneClient(Protocol):
-    """The Rocketlane REST API (v1.0) as Handoff uses it."""
+    """The Rocketlane REST API (v1.0) as Handoff's actors use it.
+
+    Projects for provision and update-delta; tasks, metrics and status
+    posts for milestone-accept and revenue-sync.
+    """
 
     def create_project(self, body: Mapping[str, Any]) -> Record:
         """POST /projects; returns the created project."""
@@ -112,6 +116,35 @@ class RocketlaneClient(Protocol):
 
     def archive_project(self, project_id: int) -> None:
         """POST /projects/{id}/archive."""
+        ...
+
+    def get_project_metrics(self, project_id: int) -> Record:
+        """The project with its delivery signals: hours, budget, progress,
+        phase and financial metrics. Raises NotFound."""
+        ...
+
+    def list_tasks(
+        self, project_id: int, *, milestones_only: bool = False
+    ) -> list[Record]:
+        """Every task of the project (or only its MILESTONE tasks), all fields."""
+        ...
+
+    def create_task(self, body: Mapping[str, Any]) -> Record:
+        """POST /tasks; returns the created task. Raises InvalidRequest."""
+        ...
+
+    def update_task(self, task_id: int, changes: Mapping[str, Any]) -> Record:
+        """PUT /tasks/{id}: a partial update. Raises NotFound, InvalidRequest."""
+        ...
+
+    def find_task_by_reference(
+        self, project_id: int, external_reference_id: str
+    ) -> Record | None:
+        """The project's task carrying this externalReferenceId, or None."""
+        ...
+
+    def list_project_updates(self, project_id: int) -> list[Record]:
+        """The project's status posts, newest state of each, with its status."""
         ...
 
 

@@ -49,7 +49,6 @@ from handoff.domain.values import json_ready
 from ..messages import MilestoneChanged, RevenueSyncRequested
 from ..runtime import Runtime
 from .audit import audited_error, audited_ok
-from .delivery_api import delivery_api
 
 __all__ = [
     "MILESTONE_KEY_FIELD",
@@ -182,7 +181,7 @@ def sync_milestones(
 ) -> MilestoneSync:
     """Push, mirror and update one project's milestones; hold its lock."""
     records = _read_records(rt, record_id)
-    tasks = delivery_api(rt).list_tasks(project_id, milestones_only=True)
+    tasks = rt.rocketlane.list_tasks(project_id, milestones_only=True)
     seen = {m.key: m for m in rt.store.list_milestones(mapping.correlation_key)}
     result = MilestoneSync()
 
@@ -298,7 +297,7 @@ def _push_plan(rt: Runtime, mapping: ProjectMapping, row: _Row, seen: Any) -> No
         return
 
     task_id = int(row.task["taskId"])
-    row.task = {**row.task, **delivery_api(rt).update_task(task_id, edits)}
+    row.task = {**row.task, **rt.rocketlane.update_task(task_id, edits)}
     audited_ok(
         rt,
         system="rocketlane",
@@ -314,12 +313,11 @@ def _push_plan(rt: Runtime, mapping: ProjectMapping, row: _Row, seen: Any) -> No
 def _create_task(
     rt: Runtime, mapping: ProjectMapping, milestone: Milestone, project_id: int
 ) -> Record:
-    api = delivery_api(rt)
     body = milestone_task_body(milestone, project_id=project_id)
     try:
-        task = api.create_task(body)
+        task = rt.rocketlane.create_task(body)
     except RequestTimedOut:
-        found = api.find_task_by_reference(project_id, milestone.key)
+        found = rt.rocketlane.find_task_by_reference(project_id, milestone.key)
         if found is None:
             raise
         logger.info("Adopting milestone %r found by reference.", milestone.key)

@@ -28,7 +28,6 @@ from handoff.domain.revenue import project_signals
 from ..messages import RevenueSyncRequested
 from ..runtime import Runtime
 from . import writeback
-from .delivery_api import delivery_api
 from .milestones import milestones_of
 
 __all__ = ["run", "signals"]
@@ -74,7 +73,7 @@ def run(rt: Runtime, message: RevenueSyncRequested) -> None:
 
 def signals(rt: Runtime, record: ProjectRecord, project_id: int) -> dict[str, Any]:
     """The Project__c delivery fields of one project, as of now."""
-    api = delivery_api(rt)
+    api = rt.rocketlane
     now = datetime.now(UTC)
     return project_signals(
         api.get_project_metrics(project_id),
