@@ -26,19 +26,26 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from .catalog import COMPLETED, IN_PROGRESS
+from .values import placeholder_ref, project_brief
 
 if TYPE_CHECKING:
     from .people import RateCard
-    from .workspace import RocketlaneWorkspace
+    from .store import WorkspaceState
 
-__all__ = ["allocation", "placeholder_allocations", "project_metrics", "rate_card_of"]
+__all__ = [
+    "allocation",
+    "placeholder_allocations",
+    "project_metrics",
+    "rate_card_of",
+    "role_rates",
+]
 
 Record = dict[str, Any]
 SLACK_POINTS = 10
 DERIVED_ID_OFFSET = 10**15
 
 
-def project_metrics(ws: RocketlaneWorkspace, project: Mapping[str, Any]) -> Record:
+def project_metrics(ws: WorkspaceState, project: Mapping[str, Any]) -> Record:
     """Every computed property of ``project``, keyed as responses show them."""
     project_id = project["projectId"]
     entries = [
@@ -80,7 +87,7 @@ def _hours(project: Mapping[str, Any], entries: list[Record]) -> Record:
     return result
 
 
-def _allocated(ws: RocketlaneWorkspace, project_id: int) -> Record:
+def _allocated(ws: WorkspaceState, project_id: int) -> Record:
     minutes = sum(
         a["duration"]["minutes"]
         for a in ws.all_allocations()
@@ -89,7 +96,7 @@ def _allocated(ws: RocketlaneWorkspace, project_id: int) -> Record:
     return {"allocatedMinutes": float(minutes), "allocatedHours": minutes // 60}
 
 
-def _progress(ws: RocketlaneWorkspace, project: Mapping[str, Any]) -> Record:
+def _progress(ws: WorkspaceState, project: Mapping[str, Any]) -> Record:
     tasks = [
         t
         for t in ws.tasks.values()
@@ -108,12 +115,12 @@ def _progress(ws: RocketlaneWorkspace, project: Mapping[str, Any]) -> Record:
     return result
 
 
-def _category(ws: RocketlaneWorkspace, task: Mapping[str, Any]) -> str:
+def _category(ws: WorkspaceState, task: Mapping[str, Any]) -> str:
     return ws.task_statuses[task["status"]["value"]].category
 
 
 def _inferred(
-    ws: RocketlaneWorkspace, project: Mapping[str, Any], percent: int, has_tasks: bool
+    ws: WorkspaceState, project: Mapping[str, Any], percent: int, has_tasks: bool
 ) -> str:
     start, due = project.get("startDate"), project.get("dueDate")
     if not (start and due and has_tasks):
@@ -131,7 +138,7 @@ def _inferred(
     return "ON_TRACK"
 
 
-def _current_phases(ws: RocketlaneWorkspace, phases: list[Record]) -> list[Record]:
+def _current_phases(ws: WorkspaceState, phases: list[Record]) -> list[Record]:
     active = [
         p
         for p in phases
@@ -144,7 +151,7 @@ def _current_phases(ws: RocketlaneWorkspace, phases: list[Record]) -> list[Recor
     return [{"phaseId": p["phaseId"], "phaseName": p["phaseName"]} for p in active]
 
 
-def _schedule(ws: RocketlaneWorkspace, project: Mapping[str, Any]) -> Record:
+def _schedule(ws: WorkspaceState, project: Mapping[str, Any]) -> Record:
     created = date.fromtimestamp(project["createdAt"] / 1000)
     result: Record = {"projectAgeInDays": max((ws.today() - created).days, 0)}
     start, due = project.get("startDate"), project.get("dueDate")
@@ -154,7 +161,7 @@ def _schedule(ws: RocketlaneWorkspace, project: Mapping[str, Any]) -> Record:
     return result
 
 
-def _people(ws: RocketlaneWorkspace, project: Mapping[str, Any]) -> Record:
+def _people(ws: WorkspaceState, project: Mapping[str, Any]) -> Record:
     customers = project["teamMembers"]["customers"]
     joined = [
         c
@@ -164,7 +171,7 @@ def _people(ws: RocketlaneWorkspace, project: Mapping[str, Any]) -> Record:
     return {"customersInvited": len(customers), "customersJoined": len(joined)}
 
 
-def rate_card_of(ws: RocketlaneWorkspace, project_id: int | None) -> RateCard | None:
+def rate_card_of(ws: WorkspaceState, project_id: int | None) -> RateCard | None:
     """The rate card of a time and material project, if it has one."""
     project = ws.projects.get(project_id) if project_id is not None else None
     contract = ((project or {}).get("financials") or {}).get("timeAndMaterialContract")
@@ -172,8 +179,25 @@ def rate_card_of(ws: RocketlaneWorkspace, project_id: int | None) -> RateCard | 
     return ws.rate_cards.get(card_id) if card_id is not None else None
 
 
+def role_rates(
+    ws: WorkspaceState, *, user_id: int | None, project_id: int | None, role: str
+) -> tuple[float, float, str]:
+    """Hourly cost and bill rates and their currency for ``role`` on a project.
+
+    The project's rate card sets them by role name; without a card, or for a
+    role it does not list, the user's own rates count (none without a user).
+    """
+    cost, bill = ws.user_rates.get(user_id, (0.0, 0.0)) if user_id else (0.0, 0.0)
+    card = rate_card_of(ws, project_id)
+    if card is None:
+        return cost, bill, "USD"
+    cost = card.cost_rates.get(role, cost)
+    bill = card.bill_rates.get(role, bill)
+    return cost, bill, card.currency
+
+
 def _money(
-    ws: RocketlaneWorkspace,
+    ws: WorkspaceState,
     project: Mapping[str, Any],
     entries: list[Record],
     computed: Mapping[str, Any],
@@ -218,27 +242,24 @@ def _margin(revenue: float, cost: float) -> float:
     return round((revenue - cost) / revenue * 100, 2) if revenue else 0.0
 
 
-def _estimates(
-    ws: RocketlaneWorkspace, project: Mapping[str, Any]
-) -> tuple[float, float]:
-    card = rate_card_of(ws, project["projectId"])
+def _estimates(ws: WorkspaceState, project: Mapping[str, Any]) -> tuple[float, float]:
     revenue = cost = 0.0
     for item in ws.all_allocations():
         if item["project"]["projectId"] != project["projectId"]:
             continue
         hours = item["duration"]["minutes"] / 60
-        role = _allocation_role(ws, item)
-        user_id = (item.get("member") or {}).get("userId")
-        user_cost, user_bill = (
-            ws.user_rates.get(user_id, (0.0, 0.0)) if user_id else (0.0, 0.0)
+        hourly_cost, hourly_bill, _ = role_rates(
+            ws,
+            user_id=(item.get("member") or {}).get("userId"),
+            project_id=project["projectId"],
+            role=_allocation_role(ws, item),
         )
-        bill = card.bill_rates.get(role, user_bill) if card else user_bill
-        revenue += hours * bill
-        cost += hours * (card.cost_rates.get(role, user_cost) if card else user_cost)
+        revenue += hours * hourly_bill
+        cost += hours * hourly_cost
     return revenue, cost
 
 
-def _allocation_role(ws: RocketlaneWorkspace, item: Mapping[str, Any]) -> str:
+def _allocation_role(ws: WorkspaceState, item: Mapping[str, Any]) -> str:
     placeholder = item.get("placeholder")
     if placeholder:
         return str(placeholder["role"]["roleName"])
@@ -268,7 +289,7 @@ def working_days(start: date, end: date) -> int:
 
 
 def allocation(
-    ws: RocketlaneWorkspace,
+    ws: WorkspaceState,
     project: Mapping[str, Any],
     *,
     start: str,
@@ -297,10 +318,7 @@ def allocation(
         },
         "allocationType": kind,
         "allocationFor": "PLACEHOLDER" if member is None else "TEAM_MEMBER",
-        "project": {
-            "projectId": project["projectId"],
-            "projectName": project["projectName"],
-        },
+        "project": project_brief(project),
         "tasks": [],
         "createdAt": project["createdAt"],
         "updatedAt": project["updatedAt"],
@@ -309,15 +327,11 @@ def allocation(
         role = (ws.users.get(member["userId"]) or {}).get("role")
         record["member"] = {**member, **({"role": role} if role else {})}
     if placeholder is not None:
-        record["placeholder"] = {
-            "placeholderId": placeholder["placeholderId"],
-            "placeholderName": placeholder["placeholderName"],
-            "role": placeholder["role"],
-        }
+        record["placeholder"] = placeholder_ref(placeholder)
     return record
 
 
-def placeholder_allocations(ws: RocketlaneWorkspace) -> list[Record]:
+def placeholder_allocations(ws: WorkspaceState) -> list[Record]:
     """Allocations the template placeholders imply over their project's span.
 
     An unassigned placeholder holds a SOFT placeholder allocation; once a

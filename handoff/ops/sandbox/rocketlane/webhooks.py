@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from .config import WebhookConfig
-from .workspace import Event
+from .store import Event
 
 __all__ = ["WebhookDispatcher", "envelope"]
 
