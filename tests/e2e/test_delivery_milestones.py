@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from handoff.adapters.rocketlane import HttpxRocketlaneClient
-from handoff.domain.policy import ForecastRules, Policy
-from handoff.ops.stack import Stack
+from handoff.domain.policy import ForecastRules, MilestoneRules, Policy
+from handoff.ops.stack import DELIVERY_API_KEY, Stack
 
 IN_A_MONTH = date.today() + timedelta(days=30)
 IN_TWO_MONTHS = date.today() + timedelta(days=60)
@@ -204,3 +204,80 @@ def test_a_lost_answer_to_the_task_create_does_not_create_the_milestone_twice(
     assert row["Rocketlane_Milestone_Id__c"] == str(task["taskId"])
     assert task["externalReferenceId"] == row["Handoff_Key__c"]
     assert len(tasks) == TEMPLATE_MILESTONES + 1
+
+
+def test_acceptance_configured_as_a_custom_field_dates_and_recognizes_it(
+    embedded_stack: Stack, forecast: dict[str, Any]
+) -> None:
+    """With an "accepted" field, completion alone accepts nothing; the field does."""
+    stack, seller = embedded_stack, forecast["seller"]
+    record_id = forecast["project"]["Id"]
+    define(seller, record_id, "Design signed", Type__c="Financial", Amount__c=8000)
+    win(stack, forecast)
+    with delivery_team(stack) as team:
+        field = team.post(
+            "/fields",
+            params={"includeAllFields": "true"},
+            json={
+                "fieldLabel": "Customer acceptance",
+                "fieldType": "SINGLE_CHOICE",
+                "objectType": "TASK",
+                "fieldOptions": [
+                    {"optionLabel": "Pending", "optionColor": "YELLOW"},
+                    {"optionLabel": "Accepted", "optionColor": "GREEN"},
+                ],
+            },
+        ).json()
+    accepted = next(
+        o["optionValue"]
+        for o in field["fieldOptions"]
+        if o["optionLabel"] == "Accepted"
+    )
+    runtime = stack.worker.runtime
+    runtime.policy = runtime.policy.model_copy(
+        update={
+            "milestones": MilestoneRules(
+                accepted_field_id=field["fieldId"], accepted_field_values=("Accepted",)
+            )
+        }
+    )
+    task_id = milestones(seller, record_id)["Design signed"][
+        "Rocketlane_Milestone_Id__c"
+    ]
+
+    change_task(stack, task_id, {"status": {"value": 3}})
+    completed = financial(seller, record_id)
+    change_task(
+        stack,
+        task_id,
+        {"fields": [{"fieldId": field["fieldId"], "fieldValue": accepted}]},
+    )
+    signed = financial(seller, record_id)
+
+    assert completed["Status__c"] == "Completed"
+    assert completed["Acceptance_Date__c"] is None
+    assert completed["Recognized_Amount__c"] is None
+    assert signed["Acceptance_Date__c"] == date.today().isoformat()
+    assert signed["Recognized_Amount__c"] == 8000
+
+
+def delivery_team(stack: Stack) -> httpx.Client:
+    return httpx.Client(
+        base_url=stack.sandboxes.rocketlane_api_url,
+        headers={"api-key": DELIVERY_API_KEY},
+    )
+
+
+def change_task(stack: Stack, task_id: str, changes: dict[str, Any]) -> None:
+    with delivery_team(stack) as team:
+        team.put(f"/tasks/{task_id}", json=changes).raise_for_status()
+    stack.settle()
+
+
+def financial(seller: Any, project_id: str) -> dict[str, Any]:
+    (row,) = seller.query(
+        "SELECT Status__c, Acceptance_Date__c, Recognized_Amount__c "
+        "FROM Project_Milestone__c "
+        f"WHERE Project__c = '{project_id}' AND Name = 'Design signed'"
+    )
+    return dict(row)
