@@ -9,6 +9,11 @@ ingress can answer well within Rocketlane's 10 s:
     PHASE_*, PROJECT_CREATED/UPDATED → revenue-sync (phase, health, hours)
     anything else                  → nothing, with the reason
 
+Deletions are hints too: a deleted milestone's re-read finds its task gone
+and keeps the Project_Milestone__c as it is; a deleted phase's re-read
+counts what is left. PROJECT_ARCHIVED and PROJECT_DELETED are not followed:
+Handoff never archives or forgets a project on Rocketlane's word.
+
 Webhooks of projects Handoff does not map are skipped, and so are the
 echoes of Handoff's own writes: their ``source.actor`` is the API key's
 user, named in the settings by email or user ID.
