@@ -87,7 +87,12 @@ UNSET: Final = _Unset.UNSET
 
 @dataclass(frozen=True, kw_only=True)
 class ProjectMapping:
-    """One project's correlation key and its IDs in both systems."""
+    """One project's correlation key and its IDs in both systems.
+
+    ``rocketlane_phase_id`` is set when the project is a phase of the
+    Rocketlane project ``rocketlane_project_id`` (an upsell governed as
+    ``new_phase``), and None when it is the whole project.
+    """
 
     correlation_key: str
     salesforce_project_id: str | None
@@ -101,6 +106,7 @@ class ProjectMapping:
     created_at: datetime
     updated_at: datetime
     version: int
+    rocketlane_phase_id: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -333,20 +339,22 @@ class SqlAlchemyStore:
         *,
         salesforce_project_id: str | None = None,
         rocketlane_project_id: int | None = None,
+        rocketlane_phase_id: int | None = None,
     ) -> ProjectMapping | None:
         """The mapping holding one of the system IDs, or None.
 
-        Exactly one of the two IDs must be given (ValueError otherwise).
-        Raises ServiceUnavailable.
+        Exactly one ID must be given (ValueError otherwise). A Rocketlane
+        project ID finds the mapping of the whole project, never one of a
+        phase in it. Raises ServiceUnavailable.
         """
-        if (salesforce_project_id is None) == (rocketlane_project_id is None):
-            raise ValueError("give exactly one of the two project IDs")
-        condition = (
-            ProjectMappingRow.salesforce_project_id == salesforce_project_id
-            if rocketlane_project_id is None
-            else ProjectMappingRow.rocketlane_project_id == rocketlane_project_id
+        given = (salesforce_project_id, rocketlane_project_id, rocketlane_phase_id)
+        if sum(value is not None for value in given) != 1:
+            raise ValueError("give exactly one of the project or phase IDs")
+        query = sa.select(ProjectMappingRow).where(
+            _identified_by(salesforce_project_id, rocketlane_project_id)
+            if rocketlane_phase_id is None
+            else ProjectMappingRow.rocketlane_phase_id == rocketlane_phase_id
         )
-        query = sa.select(ProjectMappingRow).where(condition)
 
         with self._transaction("find_mapping") as session:
             row = session.scalars(query).one_or_none()
@@ -438,6 +446,12 @@ class SqlAlchemyStore:
         """
         with self._transaction("set_rocketlane_project") as session:
             row = _lock_mapping(session, correlation_key)
+            if row.rocketlane_phase_id is not None:
+                raise Conflict(
+                    f"{correlation_key!r} maps to phase {row.rocketlane_phase_id} "
+                    f"of Rocketlane project {row.rocketlane_project_id}",
+                    system=SYSTEM,
+                )
             if row.rocketlane_project_id == rocketlane_project_id:
                 return _project_mapping(row)
             if row.rocketlane_project_id is not None:
@@ -449,6 +463,41 @@ class SqlAlchemyStore:
 
             _refuse_taken_project(session, rocketlane_project_id)
             _apply(row, {"rocketlane_project_id": rocketlane_project_id})
+            session.flush()
+            return _project_mapping(row)
+
+    def set_rocketlane_phase(
+        self, correlation_key: str, rocketlane_project_id: int, rocketlane_phase_id: int
+    ) -> ProjectMapping:
+        """Record the phase of a Rocketlane project made for ``correlation_key``.
+
+        Several mappings may share a Rocketlane project this way, each with
+        its own phase. Idempotent for the same project and phase. Raises
+        Conflict when the key already maps to another project or phase (or
+        to a whole project), or the phase to another key; NotFound for an
+        unknown key; ServiceUnavailable.
+        """
+        wanted = (rocketlane_project_id, rocketlane_phase_id)
+        with self._transaction("set_rocketlane_phase") as session:
+            row = _lock_mapping(session, correlation_key)
+            held = (row.rocketlane_project_id, row.rocketlane_phase_id)
+            if held == wanted:
+                return _project_mapping(row)
+            if held != (None, None):
+                raise Conflict(
+                    f"{correlation_key!r} already maps to Rocketlane project "
+                    f"{held[0]} phase {held[1]}, not phase {rocketlane_phase_id}",
+                    system=SYSTEM,
+                )
+
+            _refuse_taken_phase(session, rocketlane_phase_id)
+            _apply(
+                row,
+                {
+                    "rocketlane_project_id": rocketlane_project_id,
+                    "rocketlane_phase_id": rocketlane_phase_id,
+                },
+            )
             session.flush()
             return _project_mapping(row)
 
@@ -875,14 +924,37 @@ def _check_version(row: ProjectMappingRow, expected: int | None) -> None:
         )
 
 
+def _identified_by(
+    salesforce_project_id: str | None, rocketlane_project_id: int | None
+) -> sa.ColumnElement[bool]:
+    if rocketlane_project_id is None:
+        return ProjectMappingRow.salesforce_project_id == salesforce_project_id
+    return sa.and_(
+        ProjectMappingRow.rocketlane_project_id == rocketlane_project_id,
+        ProjectMappingRow.rocketlane_phase_id.is_(None),
+    )
+
+
 def _refuse_taken_project(session: Session, rocketlane_project_id: int) -> None:
     query = sa.select(ProjectMappingRow.correlation_key).where(
-        ProjectMappingRow.rocketlane_project_id == rocketlane_project_id
+        _identified_by(None, rocketlane_project_id)
     )
     owner = session.scalars(query).one_or_none()
     if owner is not None:
         raise Conflict(
             f"Rocketlane project {rocketlane_project_id} already maps to {owner!r}",
+            system=SYSTEM,
+        )
+
+
+def _refuse_taken_phase(session: Session, rocketlane_phase_id: int) -> None:
+    query = sa.select(ProjectMappingRow.correlation_key).where(
+        ProjectMappingRow.rocketlane_phase_id == rocketlane_phase_id
+    )
+    owner = session.scalars(query).one_or_none()
+    if owner is not None:
+        raise Conflict(
+            f"Rocketlane phase {rocketlane_phase_id} already maps to {owner!r}",
             system=SYSTEM,
         )
 
@@ -968,6 +1040,7 @@ def _project_mapping(row: ProjectMappingRow) -> ProjectMapping:
         created_at=row.created_at,
         updated_at=row.updated_at,
         version=row.version,
+        rocketlane_phase_id=row.rocketlane_phase_id,
     )
 
 

@@ -42,6 +42,10 @@ SALESFORCE_ID_LENGTH = 18
 SHORT_TEXT_LENGTH = 40
 NAME_LENGTH = 120
 
+UNPHASED = "rocketlane_phase_id IS NULL"
+UNPHASED_PROJECT_INDEX = "ux_project_mapping_rocketlane_project_id"
+PHASE_INDEX = "ux_project_mapping_rocketlane_phase_id"
+
 
 def utc_now() -> datetime:
     """The current time as an aware UTC datetime."""
@@ -89,18 +93,33 @@ class _Timestamps:
 
 
 class ProjectMappingRow(_Timestamps, Base):
-    """One project: its correlation key and its IDs in both systems."""
+    """One project: its correlation key and its IDs in both systems.
+
+    A project is a whole Rocketlane project, or, for an upsell governed as
+    ``new_phase``, a phase (``rocketlane_phase_id``) in the Rocketlane project
+    of the deal it extends. A Rocketlane project belongs to one unphased
+    mapping only (a partial unique index); a phase to one mapping.
+    """
 
     __tablename__ = "project_mapping"
+    __table_args__ = (
+        sa.Index(
+            UNPHASED_PROJECT_INDEX,
+            "rocketlane_project_id",
+            unique=True,
+            sqlite_where=sa.text(UNPHASED),
+            postgresql_where=sa.text(UNPHASED),
+        ),
+        sa.Index(PHASE_INDEX, "rocketlane_phase_id", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     correlation_key: Mapped[str] = mapped_column(sa.String(KEY_LENGTH), unique=True)
     salesforce_project_id: Mapped[str | None] = mapped_column(
         sa.String(SALESFORCE_ID_LENGTH), unique=True
     )
-    rocketlane_project_id: Mapped[int | None] = mapped_column(
-        sa.BigInteger, unique=True
-    )
+    rocketlane_project_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    rocketlane_phase_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     deal_id: Mapped[str | None] = mapped_column(sa.String(SALESFORCE_ID_LENGTH))
     deal_object: Mapped[str | None] = mapped_column(sa.String(SHORT_TEXT_LENGTH))
     forecast_state: Mapped[str | None] = mapped_column(sa.String(SHORT_TEXT_LENGTH))
