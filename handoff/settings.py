@@ -162,6 +162,14 @@ class Settings(BaseSettings):
     reconcile_max_salesforce_calls: int | None = Field(default=None, ge=0)
     reconcile_max_rocketlane_calls: int | None = Field(default=None, ge=0)
 
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Serve each worker host's Prometheus metrics on this port.",
+    )
+    metrics_host: str = "127.0.0.1"
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
 

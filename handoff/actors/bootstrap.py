@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
@@ -195,6 +197,31 @@ def build_runtime(
         writeback_window_ms=settings.writeback_window_ms,
         closers=[store.close],
     )
+
+
+def prometheus_environment(settings: Settings) -> dict[str, str]:
+    """The variables Dramatiq's Prometheus middleware reads when imported.
+
+    Its exposition server runs in a process the Dramatiq CLI forks from its
+    main process, so ``handoff worker`` exports these before starting it.
+    Figures are kept in a folder per namespace.
+    """
+    folder = Path(tempfile.gettempdir()) / f"handoff-prometheus-{settings.namespace}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return {
+        "dramatiq_prom_db": str(folder),
+        "dramatiq_prom_host": settings.metrics_host,
+        "dramatiq_prom_port": str(settings.metrics_port),
+    }
+
+
+def prometheus_middleware(settings: Settings) -> dramatiq.Middleware:
+    """Dramatiq's Prometheus middleware (no longer a default), on
+    ``HANDOFF_METRICS_PORT``."""
+    os.environ.update(prometheus_environment(settings))
+    from dramatiq.middleware.prometheus import Prometheus  # noqa: PLC0415
+
+    return Prometheus()
 
 
 class RuntimeBoot(dramatiq.Middleware):

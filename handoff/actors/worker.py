@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from handoff.settings import load_settings
 
-from .bootstrap import RuntimeBoot
+from .bootstrap import RuntimeBoot, prometheus_middleware
 from .broker import build_broker
 from .logcontext import configure_logging
 
@@ -17,3 +17,5 @@ settings = load_settings()
 configure_logging(settings.log_level, settings.log_format)
 broker = build_broker(settings)
 broker.add_middleware(RuntimeBoot(settings))
+if settings.metrics_port is not None:
+    broker.add_middleware(prometheus_middleware(settings))

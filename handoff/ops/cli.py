@@ -92,6 +92,10 @@ def worker(processes: int | None, threads: int | None, queues: tuple[str, ...]) 
     ]
     if queues:
         argv += ["--queues", *queues]
+    if settings.metrics_port is not None:
+        from handoff.actors.bootstrap import prometheus_environment  # noqa: PLC0415
+
+        os.environ.update(prometheus_environment(settings))
     os.execvp(sys.executable, [sys.executable, "-m", *argv])  # noqa: S606
 
 
