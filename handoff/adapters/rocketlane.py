@@ -243,6 +243,39 @@ class HttpxRocketlaneClient:
         params = {"projectId": str(project_id), "includeAllFields": "true"}
         return list(self.iter_list("phases", params))
 
+    def create_phase(self, body: Mapping[str, Any]) -> Record:
+        """POST /phases; the created phase.
+
+        The body needs ``phaseName``, ``project: {projectId}``, ``startDate``
+        and ``dueDate`` (``YYYY-MM-DD``). Phases carry no
+        externalReferenceId: find one again by its name
+        (``find_phase_by_name``). Raises InvalidRequest, NotFound.
+        """
+        return _object(self.request("POST", "phases", json=body))
+
+    def update_phase(self, phase_id: int, changes: Mapping[str, Any]) -> Record:
+        """PUT /phases/{id}: a partial update (``phaseName``, ``startDate``,
+        ``dueDate``, …). Raises NotFound, InvalidRequest."""
+        return _object(self.request("PUT", f"phases/{phase_id}", json=changes))
+
+    def find_phase_by_name(self, project_id: int, phase_name: str) -> Record | None:
+        """The project's phase named exactly ``phase_name``, or None.
+
+        Raises Conflict when several phases carry the name.
+        """
+        found = [
+            phase
+            for phase in self.list_phases(project_id)
+            if phase.get("phaseName") == phase_name
+        ]
+        if len(found) > 1:
+            ids = [phase["phaseId"] for phase in found]
+            message = (
+                f"{len(found)} phases of {project_id} are named {phase_name!r}: {ids}"
+            )
+            raise Conflict(message, system=SYSTEM)
+        return found[0] if found else None
+
     def list_tasks(
         self, project_id: int, *, milestones_only: bool = False
     ) -> list[Record]:

@@ -60,6 +60,7 @@ PROJECT_FIELDS = (
     "Forecast_Status__c",
     "Template_Id__c",
     "Rocketlane_Project_Id__c",
+    "Rocketlane_Phase_Id__c",
     "Sync_Status__c",
     "Sync_Error__c",
     "Start_Date__c",
@@ -186,6 +187,18 @@ class ProjectRecord:
     def rocketlane_project_id(self) -> int | None:
         value = self.row.get("Rocketlane_Project_Id__c")
         return int(value) if value else None
+
+    @property
+    def rocketlane_phase_id(self) -> int | None:
+        """The Rocketlane phase of an upsell delivered as a phase, else None."""
+        value = self.row.get("Rocketlane_Phase_Id__c")
+        return int(value) if value else None
+
+    @property
+    def upsell_of(self) -> str | None:
+        """The Project__c this one extends (``Upsell_Of__c``), if any."""
+        value = self.row.get("Upsell_Of__c")
+        return str(value) if value else None
 
     @property
     def owner_email(self) -> str | None:

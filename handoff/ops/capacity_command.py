@@ -9,6 +9,9 @@ A cancelled project's capacity is freed: its allocations no longer count in
 this report, whatever Rocketlane still holds for it, because a cancelled
 deal's soft bookings are exactly what resource managers need to release.
 ``--include-cancelled`` shows them anyway.
+
+An upsell delivered as a phase shares its Rocketlane project with the deal
+it extends; that project's hours are reported once, under the original.
 """
 
 from __future__ import annotations
@@ -66,7 +69,7 @@ def capacity_report(
     rows: list[CapacityRow] = []
     for mapping in mappings:
         project_id = mapping.rocketlane_project_id
-        if project_id is None:
+        if project_id is None or getattr(mapping, "rocketlane_phase_id", None):
             continue
         if mapping.forecast_state == CANCELLED and not include_cancelled:
             logger.debug("Skipped cancelled project %r.", mapping.correlation_key)

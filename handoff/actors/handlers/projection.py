@@ -5,25 +5,61 @@ mapping off a Project__c, keyed by Project__c field name, with the owner
 lookup replaced by the owner's email (Rocketlane knows people by email).
 update-delta compares these with what was last pushed; provision records
 them as the first "last pushed" state.
+
+An upsell governed as ``new_phase`` shows as a phase of the original's
+Rocketlane project instead: ``phase_body`` and ``phase_changes`` carry its
+name and dates there. Phases have no externalReferenceId, so the phase name
+ends with the project's correlation key in brackets (``PHASE_NAME``) and a
+phase whose create answer was lost is found again by that exact name.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Any, Protocol, runtime_checkable
 
+from handoff.adapters.errors import InvalidRequest
 from handoff.adapters.salesforce_records import ProjectRecord
 from handoff.domain.delta import to_rocketlane_body
 from handoff.domain.policy import Policy
 
 __all__ = [
     "OWNER_FIELD",
+    "PHASE_NAME",
+    "PhaseClient",
     "by_rocketlane_field",
     "create_body",
     "mapped_values",
+    "phase_body",
+    "phase_changes",
+    "phase_client",
+    "phase_name",
     "rocketlane_values",
 ]
 
 OWNER_FIELD = "Project_Owner__c"
+PHASE_NAME = "{name} [{key}]"
+PHASE_FIELDS = {
+    "projectName": "phaseName",
+    "startDate": "startDate",
+    "dueDate": "dueDate",
+}
+
+
+@runtime_checkable
+class PhaseClient(Protocol):
+    """The phase calls of the Rocketlane API (``HttpxRocketlaneClient``)."""
+
+    def create_phase(self, body: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    def update_phase(
+        self, phase_id: int, changes: Mapping[str, Any]
+    ) -> dict[str, Any]: ...
+
+    def find_phase_by_name(
+        self, project_id: int, phase_name: str
+    ) -> dict[str, Any] | None: ...
 
 
 def mapped_values(record: ProjectRecord, policy: Policy) -> dict[str, Any]:
@@ -68,3 +104,60 @@ def create_body(record: ProjectRecord, policy: Policy) -> dict[str, Any]:
             {"templateId": int(template), "startDate": body["startDate"]}
         ]
     return body
+
+
+def phase_client(client: object) -> PhaseClient:
+    """``client`` as a phase client; InvalidRequest when it cannot do phases."""
+    if not isinstance(client, PhaseClient):
+        raise InvalidRequest(
+            f"{type(client).__name__} cannot manage Rocketlane phases",
+            system="handoff",
+        )
+    return client
+
+
+def phase_name(name: object, key: str) -> str:
+    """The phase name of an upsell: its name, then its key in brackets."""
+    return PHASE_NAME.format(name=name or "Upsell", key=key)
+
+
+def phase_body(
+    record: ProjectRecord, project_id: int, policy: Policy
+) -> dict[str, Any]:
+    """The POST /phases body of a phase upsell in Rocketlane project ``project_id``.
+
+    Both dates are required: a missing start is today, a missing due date
+    the policy's default duration after the start.
+    """
+    start = _day(record.get("Start_Date__c")) or date.today()
+    due = _day(record.get("Due_Date__c")) or start + timedelta(
+        days=policy.rocketlane.default_duration_days
+    )
+    return {
+        "phaseName": phase_name(record.get("Name"), record.key),
+        "project": {"projectId": project_id},
+        "startDate": start.isoformat(),
+        "dueDate": max(start, due).isoformat(),
+    }
+
+
+def phase_changes(
+    delta: Mapping[str, Any], record: ProjectRecord, policy: Policy
+) -> dict[str, Any]:
+    """The PUT /phases/{id} body for changed Project__c values.
+
+    Only the name and the dates apply to a phase; the owner, status and
+    budget of the Rocketlane project stay the original deal's.
+    """
+    changes: dict[str, Any] = {}
+    for field, value in by_rocketlane_field(dict(delta), policy).items():
+        target = PHASE_FIELDS.get(field)
+        if target == "phaseName":
+            changes[target] = phase_name(value, record.key)
+        elif target is not None and value:
+            changes[target] = str(value)[:10]
+    return changes
+
+
+def _day(value: object) -> date | None:
+    return date.fromisoformat(str(value)[:10]) if value else None

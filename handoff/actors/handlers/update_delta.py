@@ -18,6 +18,12 @@ What was pushed is merged into the mapping's ``last_pushed`` with the
 store's optimistic version check, re-read and retried on Contention, so
 the write-back bookkeeping revenue-sync keeps in the same document
 (``writeback.RESERVED_KEYS``) is never overwritten.
+
+An upsell delivered as a phase of the original's Rocketlane project
+(governance ``new_phase``) has its name and dates pushed to that phase
+(PUT /phases/{id}); the project's own owner, status and budget are the
+original deal's and are left alone, and a cancelled phase upsell archives
+nothing.
 """
 
 from __future__ import annotations
@@ -37,7 +43,12 @@ from handoff.domain.models import ForecastState
 from ..messages import ProvisionRequested, UpdateDeltaRequested
 from ..runtime import Runtime
 from .audit import audited_ok
-from .projection import by_rocketlane_field, mapped_values
+from .projection import (
+    by_rocketlane_field,
+    mapped_values,
+    phase_changes,
+    phase_client,
+)
 
 __all__ = ["run"]
 
@@ -67,12 +78,22 @@ def run(rt: Runtime, message: UpdateDeltaRequested) -> None:
         delta = {
             name: value for name, value in current.items() if pushed.get(name) != value
         }
-        if delta:
+        phase_id = (mapping.rocketlane_phase_id if mapping else None) or (
+            record.rocketlane_phase_id
+        )
+        if delta and phase_id is not None:
+            _push_phase(rt, record, phase_id, delta)
+            _remember(rt, record, delta)
+        elif delta:
             _push(rt, record, project_id, delta)
             _remember(rt, record, delta)
         else:
             logger.info("Nothing mapped changed on %r; no update sent.", record.id)
-        if _cancelled(record) and rt.policy.rocketlane.archive_on_cancel:
+        if (
+            _cancelled(record)
+            and rt.policy.rocketlane.archive_on_cancel
+            and phase_id is None
+        ):
             _archive(rt, record, project_id)
 
 
@@ -170,6 +191,28 @@ def _push(
     logger.info(
         "Pushed %s to Rocketlane project %r.", ", ".join(sorted(delta)), project_id
     )
+
+
+def _push_phase(
+    rt: Runtime, record: ProjectRecord, phase_id: int, delta: dict[str, Any]
+) -> None:
+    """Send a phase upsell's name and dates to its phase, never to the project."""
+    body = phase_changes(delta, record, rt.policy)
+    if not body:
+        logger.info("Nothing in %s applies to phase %r.", ", ".join(delta), phase_id)
+        return
+    phase_client(rt.rocketlane).update_phase(phase_id, body)
+    audited_ok(
+        rt,
+        system="rocketlane",
+        operation="update",
+        record_type="phase",
+        record_id=str(phase_id),
+        correlation_key=record.key,
+        actor=ACTOR,
+        fields=delta,
+    )
+    logger.info("Pushed %s to Rocketlane phase %r.", ", ".join(sorted(body)), phase_id)
 
 
 def _archive(rt: Runtime, record: ProjectRecord, project_id: int) -> None:
