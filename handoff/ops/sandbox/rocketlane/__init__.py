@@ -6,8 +6,10 @@ serves the API under ``/api/1.0/`` (see shared/reference/rocketlane-api.md
 sets with ``includeFields``/``includeAllFields``, ``field.op`` filters,
 ``{data, pagination}`` paging with expiring tokens and an absolute
 ``nextPage``, per-key rate limits with ``X-Retry-After`` in epoch
-milliseconds, webhooks, and injected faults. ``seed_default(workspace)``
-seeds users, companies, templates 1001-1003 and rate cards.
+milliseconds, webhooks (a template build announces each phase and task it
+creates), injected faults, and counts of the calls it answered.
+``seed_default(workspace)`` seeds users, companies, templates 1001-1003 and
+rate cards.
 
 Admin endpoints
 ---------------
@@ -17,8 +19,18 @@ Reserved under ``/__sandbox/``; they take and return JSON and need no key.
 ==========================  ====================================================
 ``POST /__sandbox/reset``   Back to the start: records (re-seeded unless
                             ``{"seed": false}``), rate-limit windows, page
-                            tokens, faults and webhooks as configured.
-``GET /__sandbox/state``    Every stored record, active faults and webhooks.
+                            tokens, faults and webhooks as configured,
+                            call counts at zero.
+``GET /__sandbox/state``    Every stored record, active faults and webhooks,
+                            and the call counts of ``/stats``.
+``GET /__sandbox/stats``    API calls answered since the start or the last
+                            reset: ``requests`` (all), ``rateLimited``
+                            (429s), ``served`` (all but 429s), ``writes``
+                            (served calls that may change state),
+                            ``dropped``, ``byStatus`` and ``byOperation``
+                            (keyed by fault operation, e.g.
+                            "projects.create").
+``DELETE /__sandbox/stats`` Count from zero again; answers the counts before.
 ``POST /__sandbox/users``   Seed users (object or list): ``email``,
                             ``firstName``, ``lastName``, ``type``, ``role``,
                             ``hourlyCostRate``, ``hourlyBillRate``.

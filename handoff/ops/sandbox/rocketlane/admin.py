@@ -78,15 +78,29 @@ async def reset(request: Request, sandbox: Sandbox) -> Any:
     sandbox.webhooks.clear()
     for webhook in sandbox.config.webhooks:
         sandbox.webhooks.add(WebhookConfig(**asdict(webhook)))
+    sandbox.stats.reset()
     return {"reset": True}
 
 
 async def state(request: Request, sandbox: Sandbox) -> Any:
-    """Every stored record, plus the active faults and webhooks."""
+    """Every stored record, the active faults and webhooks, the call counts."""
     snapshot = sandbox.workspace.snapshot()
     snapshot["faults"] = sandbox.faults.describe()
     snapshot["webhooks"] = sandbox.webhooks.webhooks()
+    snapshot["stats"] = sandbox.stats.as_json()
     return snapshot
+
+
+async def stats(request: Request, sandbox: Sandbox) -> Any:
+    """The API calls answered since the start (or the last reset)."""
+    return sandbox.stats.as_json()
+
+
+async def clear_stats(request: Request, sandbox: Sandbox) -> Any:
+    """Count API calls from zero again; the counts before the reset."""
+    before = sandbox.stats.as_json()
+    sandbox.stats.reset()
+    return before
 
 
 def seeder(method_name: str) -> AdminHandler:
@@ -185,6 +199,8 @@ def admin_routes() -> list[Route]:
     routes = [
         admin("POST", "/reset", reset),
         admin("GET", "/state", state),
+        admin("GET", "/stats", stats),
+        admin("DELETE", "/stats", clear_stats),
         admin("GET", "/webhooks", list_webhooks),
         admin("POST", "/webhooks", add_webhook, 201),
         admin("DELETE", "/webhooks", clear_webhooks),

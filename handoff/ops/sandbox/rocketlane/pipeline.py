@@ -2,7 +2,8 @@
 
 Every API call passes, in order: authentication on the ``api-key`` header,
 the per-key rate limits, the fault rules for its operation name, then the
-handler. Every answer carries an ``x-request-id``.
+handler. Every answer carries an ``x-request-id``, and every call counts in
+the sandbox's ``RequestStats``.
 
 A "drop" fault needs the connection to die with no status line after the
 write committed. The outer ASGI callable swallows the response and returns
@@ -47,6 +48,7 @@ from .query import (
     select_fields,
     sort_records,
 )
+from .stats import UNROUTED, RequestStats
 from .webhooks import WebhookDispatcher
 from .workspace import RocketlaneWorkspace
 
@@ -78,6 +80,7 @@ class Sandbox:
     tokens: PageTokens
     webhooks: WebhookDispatcher
     seeded: bool = True
+    stats: RequestStats = field(default_factory=RequestStats)
 
 
 @dataclass
@@ -211,9 +214,20 @@ def one(call: Call, record: Record, kind: str, status: int = 200) -> Response:
 
 
 def api_route(
-    method: str, path: str, operation: str, handler: Handler, *, is_list: bool = False
+    method: str,
+    path: str,
+    operation: str,
+    handler: Handler,
+    *,
+    is_list: bool = False,
+    write: bool | None = None,
 ) -> Route:
-    """A Rocketlane endpoint wrapped in auth, limits and faults."""
+    """A Rocketlane endpoint wrapped in auth, limits, faults and counting.
+
+    ``write`` says whether the call may change state (by default, whether
+    its method is not GET).
+    """
+    changes = method != "GET" if write is None else write
 
     async def endpoint(request: Request) -> Response:
         sandbox: Sandbox = request.app.state.sandbox
@@ -222,6 +236,10 @@ def api_route(
         except ApiError as error:
             response = error_response(error)
         response.headers["x-request-id"] = str(uuid.uuid4())
+
+        dropped = bool(request.scope[DROP_FLAG]["drop"])
+        status = response.status_code
+        sandbox.stats.record(operation, status, write=changes, dropped=dropped)
         return response
 
     return Route(API_PREFIX + path, endpoint, methods=[method], name=operation)
@@ -300,4 +318,7 @@ async def not_found_handler(request: Request, exc: Exception) -> Response:
         error = ApiError(404, "NOT_FOUND", "Not Found: Resource not found for given ID")
     response = error_response(error)
     response.headers["x-request-id"] = str(uuid.uuid4())
+    if request.url.path.startswith(API_PREFIX + "/"):
+        sandbox: Sandbox = request.app.state.sandbox
+        sandbox.stats.record(UNROUTED, status, write=request.method != "GET")
     return response

@@ -1,7 +1,8 @@
 """Projects (``/projects``): create, partial update, archive, delete.
 
 A create validates the owner, customer and reference, stores the project,
-builds its templates and then announces PROJECT_CREATED.
+builds its templates and then announces PROJECT_CREATED, followed by the
+PHASE_CREATED and TASK_CREATED of each phase and task the templates built.
 """
 
 from __future__ import annotations
@@ -75,7 +76,11 @@ class Projects(Templates, Directory):
             self.projects[project["projectId"]] = project
             logger.info("Created project %r (%r).", project["projectId"], name)
             view = self.project_view(project["projectId"])
+            built = self._built_plan(project["projectId"])
+
         self._event("PROJECT_CREATED", "PROJECT", view, actor)
+        for kind, resource, record in built:
+            self._event(kind, resource, record, actor)
         return view
 
     def _project_owner(self, ref: Any) -> Record:

@@ -218,15 +218,38 @@ def sort_records(
 def select_fields(
     full: Mapping[str, Any], field_set: FieldSet, query: ListQuery
 ) -> dict[str, Any]:
-    """The properties of ``full`` that the output options ask for."""
+    """The properties of ``full`` that the output options ask for.
+
+    ``includeFields=fields.<id>`` narrows ``fields`` to the custom fields
+    asked for, in the order asked; one the record has no value for shows
+    as ``{fieldId, fieldLabel: null, fieldValue: null}``.
+    """
     if query.include_all or not field_set.default:
         return dict(full)
     wanted = set(field_set.default)
     for name in query.include_fields:
         wanted.update(field_set.optional.get(name, ()))
-        if name.startswith("fields."):
-            wanted.add("fields")
-    return {key: value for key, value in full.items() if key in wanted}
+    selected = {key: value for key, value in full.items() if key in wanted}
+
+    asked = _custom_field_ids(query.include_fields)
+    if asked and "fields" in full:
+        selected["fields"] = _custom_fields(full["fields"], asked)
+    return selected
+
+
+def _custom_field_ids(names: Iterable[str]) -> list[int]:
+    found: list[int] = []
+    for name in names:
+        prefix, _, number = name.partition(".")
+        if prefix == "fields" and number.isdigit() and int(number) not in found:
+            found.append(int(number))
+    return found
+
+
+def _custom_fields(values: Iterable[Mapping[str, Any]], asked: list[int]) -> list[Any]:
+    by_id = {value["fieldId"]: value for value in values}
+    unset = {"fieldLabel": None, "fieldValue": None}
+    return [by_id.get(field_id, {"fieldId": field_id, **unset}) for field_id in asked]
 
 
 @dataclass

@@ -363,6 +363,7 @@ def api_routes() -> list[Route]:
             PROJECT + "/get-placeholders",
             "projects.get_placeholders",
             get_placeholders,
+            write=False,
         ),
         api_route(
             "POST",

@@ -2,11 +2,13 @@
 
 Each source lays the template's phases and tasks out from its start date,
 creates one placeholder per template role and assigns it to the tasks of
-that role.
+that role. Like the real service, the build announces each phase and task
+it created (PHASE_CREATED, TASK_CREATED), once, after the project's event.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
@@ -15,7 +17,7 @@ from .errors import bad_request
 from .people import TemplatePhase, TemplateTask, user_ref
 from .plan import Plan
 from .staffing import Staffing
-from .values import Record, as_int, day, placeholder_ref, text, truthy
+from .values import Record, as_int, day, placeholder_ref, project_of, text, truthy
 
 __all__ = ["Templates"]
 
@@ -92,6 +94,18 @@ class Templates(Plan, Staffing):
             assignees = task["assignees"]
             if not assignees["members"] and not assignees["placeholders"]:
                 assignees["members"].append(user_ref(owner))
+
+    def _built_plan(self, project_id: int) -> list[tuple[str, str, Record]]:
+        """The (event, resource, record) a new project's build announces.
+
+        Phases first, then tasks, each in the order it was created.
+        """
+        phases = [p for p in self.phases.values() if project_of(p) == project_id]
+        tasks = self._project_tasks(project_id)
+        return [
+            *(("PHASE_CREATED", "PHASE", copy.deepcopy(p)) for p in phases),
+            *(("TASK_CREATED", "TASK", copy.deepcopy(t)) for t in tasks),
+        ]
 
 
 def _task_body(
