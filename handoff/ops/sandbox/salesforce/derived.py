@@ -2,7 +2,7 @@
 
 ``on_write`` fills the derived fields of the record being written, before
 validation; ``after_write`` updates its parents (Opportunity Amount from its
-lines, Quote and Order totals) inside the same transaction, so their change
+lines, Quote and Order totals, a CPQ quote's net amount) inside the same transaction, so their change
 events share its transaction key.
 """
 
@@ -35,6 +35,13 @@ ROLL_UPS: dict[str, tuple[str, str, dict[str, str]]] = {
         },
     ),
     "OrderItem": ("Order", "OrderId", {"TotalAmount": "TotalPrice"}),
+    # CPQ's calculator keeps the quote's net amount at the sum of its lines'
+    # net totals; a line added, changed or deleted so changes its quote.
+    "SBQQ__QuoteLine__c": (
+        "SBQQ__Quote__c",
+        "SBQQ__Quote__c",
+        {"SBQQ__NetAmount__c": "SBQQ__NetTotal__c"},
+    ),
 }
 AUTONUMBERS = {
     "Contract": ("ContractNumber", "{:08d}"),
