@@ -17,16 +17,21 @@ figures, never pass/fail:
    one sObject Collections call per deal, and every field pushed to every
    Rocketlane project instead of the delta.
 
+The comparison is like for like: both count their whole path, reads and
+writes, and the naive path makes the reads Handoff makes (per deal: the
+Opportunity, its lines and its Project__c set; per project: the look-up by
+reference before a create, the GET before a PUT). Rocketlane's write calls
+are also shown alone, for both.
+
 Salesforce calls are the org's ``usage.used`` minus the calls the
-benchmark's own seller client made. Rocketlane calls are counted where the
-sandbox admits each API call (its rate-limit check), so a 429 shows too.
+benchmark's own seller client made. Rocketlane calls are the sandbox's own
+counts (``GET /__sandbox/stats``): calls served, writes among them, 429s.
 """
 
 from __future__ import annotations
 
 import argparse
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -40,6 +45,7 @@ import httpx
 from handoff.actors.broker import build_broker
 from handoff.adapters.rocketlane import HttpxRocketlaneClient
 from handoff.adapters.salesforce import ClientCredentials, HttpxSalesforceClient
+from handoff.adapters.salesforce_records import read_projects_of_deal, soql_id
 from handoff.ops.sandbox.rocketlane.config import DEFAULT_API_KEY
 from handoff.ops.sandbox.salesforce.config import (
     DEFAULT_CLIENT_ID,
@@ -56,38 +62,15 @@ DEFAULT_THREADS = 4
 DEFAULT_SETTLE_TIMEOUT_S = 90.0
 PRODUCT_CODES = ("CORE-IMP", "DATA-MIG", "ADV-RET")
 PROJECTS_QUERY = (
-    "SELECT Id, Name, Handoff_Key__c, Start_Date__c, Due_Date__c, "
-    "Rocketlane_Project_Id__c, Forecast_Status__c FROM Project__c"
+    "SELECT Id, Name, Handoff_Key__c, Source_Record_Id__c, Start_Date__c, "
+    "Due_Date__c, Rocketlane_Project_Id__c, Forecast_Status__c FROM Project__c"
 )
+DEAL_QUERY = "SELECT Id, StageName, CloseDate FROM Opportunity"
+LINES_QUERY = "SELECT Id, Quantity, UnitPrice FROM OpportunityLineItem"
+Records = Sequence[dict[str, Any]]
 
 
 # --- counting -----------------------------------------------------------------
-
-
-class AdmissionCounter:
-    """Stands in for the Rocketlane sandbox's rate limiter, counting calls.
-
-    Every authenticated API call passes the limiter's ``check`` once, so
-    its answers count the calls served and those refused with a 429.
-    """
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.admitted = 0
-        self.refused = 0
-        self._lock = threading.Lock()
-
-    def check(self, key: str, *, is_list: bool) -> float | None:
-        resume_at: float | None = self.inner.check(key, is_list=is_list)
-        with self._lock:
-            if resume_at is None:
-                self.admitted += 1
-            else:
-                self.refused += 1
-        return resume_at
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
 
 
 class CountingTransport(httpx.BaseTransport):
@@ -106,41 +89,54 @@ class CountingTransport(httpx.BaseTransport):
         self.inner.close()
 
 
+@dataclass(frozen=True)
+class Reading:
+    """Both sandboxes' call counters at one moment."""
+
+    salesforce: int
+    rocketlane: int
+    rocketlane_writes: int
+    rocketlane_429s: int
+
+    def __sub__(self, other: Reading) -> Reading:
+        return Reading(
+            self.salesforce - other.salesforce,
+            self.rocketlane - other.rocketlane,
+            self.rocketlane_writes - other.rocketlane_writes,
+            self.rocketlane_429s - other.rocketlane_429s,
+        )
+
+
 @dataclass
 class Meter:
     """Reads both sandboxes' call counters, less the seller's calls."""
 
     stack: Stack
-    rocketlane: AdmissionCounter
     own_salesforce: list[CountingTransport] = field(default_factory=list)
 
-    def reading(self) -> tuple[int, int, int]:
-        """Salesforce calls (Handoff's), Rocketlane calls, Rocketlane 429s."""
+    def reading(self) -> Reading:
+        """Handoff's Salesforce calls; Rocketlane's calls, writes and 429s."""
         own = sum(t.calls for t in self.own_salesforce)
         used = self.stack.sandboxes.org.usage.used - own
-        return used, self.rocketlane.admitted, self.rocketlane.refused
+        stats = rocketlane_stats(self.stack)
+        return Reading(used, stats["served"], stats["writes"], stats["rateLimited"])
 
     @contextmanager
-    def spent(self) -> Iterator[list[int]]:
-        """Yields a list filled, on exit, with the calls spent inside."""
+    def spent(self) -> Iterator[list[Reading]]:
+        """Yields a list holding, on exit, the calls spent inside."""
         before = self.reading()
-        spent: list[int] = []
+        spent: list[Reading] = []
         yield spent
-        after = self.reading()
-        spent.extend(a - b for a, b in zip(after, before, strict=True))
+        spent.append(self.reading() - before)
 
 
-def install_counter(stack: Stack) -> AdmissionCounter:
-    """Wrap the served Rocketlane sandbox's limiter in a counter.
-
-    The sandbox keeps no call count of its own, so the benchmark reaches
-    its app through the server thread that serves it.
-    """
-    server: Any = stack.sandboxes.rocketlane._server
-    sandbox = server.config.app.state.sandbox
-    counter = AdmissionCounter(sandbox.limiter)
-    sandbox.limiter = counter
-    return counter
+def rocketlane_stats(stack: Stack) -> dict[str, Any]:
+    """The Rocketlane sandbox's counts of the API calls it answered."""
+    url = f"{stack.sandboxes.rocketlane.url}/__sandbox/stats"
+    response = httpx.get(url, timeout=10)
+    response.raise_for_status()
+    counts: dict[str, Any] = response.json()
+    return counts
 
 
 # --- the scenario ---------------------------------------------------------------
@@ -153,9 +149,34 @@ class Row:
     scenario: str
     salesforce: float
     rocketlane: float
+    rocketlane_writes: float
     baseline_salesforce: float
     baseline_rocketlane: float
+    baseline_rocketlane_writes: float
     seconds: float
+
+    @classmethod
+    def of(
+        cls,
+        scenario: str,
+        handoff: Reading,
+        naive: Reading,
+        *,
+        projects: int,
+        seconds: float,
+    ) -> Row:
+        """The readings of both paths, per project."""
+        per = max(projects, 1)
+        return cls(
+            scenario,
+            handoff.salesforce / per,
+            handoff.rocketlane / per,
+            handoff.rocketlane_writes / per,
+            naive.salesforce / per,
+            naive.rocketlane / per,
+            naive.rocketlane_writes / per,
+            seconds,
+        )
 
 
 @dataclass
@@ -228,7 +249,7 @@ def timed(action: Callable[[], None]) -> float:
 
 def run_benchmark(stack: Stack, *, deals: int, lines: int) -> Figures:
     """Sell, win, re-derive and update ``deals`` deals; the figures."""
-    meter = Meter(stack, install_counter(stack))
+    meter = Meter(stack)
     seller_calls = CountingTransport()
     meter.own_salesforce.append(seller_calls)
     seller = salesforce_client(stack, tag="bench-seller", transport=seller_calls)
@@ -239,23 +260,44 @@ def run_benchmark(stack: Stack, *, deals: int, lines: int) -> Figures:
     )
     opportunities = sell_deals(seller, stack, deals=deals, lines=lines)
     stack.settle(DEFAULT_SETTLE_TIMEOUT_S)
+    with rocketlane:
+        return _measure(
+            stack,
+            meter,
+            seller=seller,
+            naive=naive,
+            rocketlane=rocketlane,
+            opportunities=opportunities,
+        )
 
-    def win() -> None:
-        for opportunity in opportunities:
-            seller.update("Opportunity", opportunity, {"StageName": "Closed Won"})
-        stack.settle(DEFAULT_SETTLE_TIMEOUT_S)
+
+def _measure(
+    stack: Stack,
+    meter: Meter,
+    *,
+    seller: HttpxSalesforceClient,
+    naive: HttpxSalesforceClient,
+    rocketlane: HttpxRocketlaneClient,
+    opportunities: list[str],
+) -> Figures:
+    def settled(action: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            action()
+            stack.settle(DEFAULT_SETTLE_TIMEOUT_S)
+
+        return run
+
+    later = (date.today() + timedelta(days=45)).isoformat()
+    win = settled(lambda: update_all(seller, opportunities, StageName="Closed Won"))
+    rederive = settled(lambda: replay_opportunity_events(stack, opportunities))
+    update = settled(lambda: update_all(seller, opportunities, CloseDate=later))
 
     with meter.spent() as create:
         create_seconds = timed(win)
     records = naive.query(PROJECTS_QUERY)
-    projects = len(records)
     with meter.spent() as create_naive:
         naive_create(naive, rocketlane, stack, records)
     stack.settle(DEFAULT_SETTLE_TIMEOUT_S)
-
-    def rederive() -> None:
-        replay_opportunity_events(stack, opportunities)
-        stack.settle(DEFAULT_SETTLE_TIMEOUT_S)
 
     with meter.spent() as noop:
         noop_seconds = timed(rederive)
@@ -263,77 +305,91 @@ def run_benchmark(stack: Stack, *, deals: int, lines: int) -> Figures:
         naive_push_everything(naive, rocketlane, stack, records, per_record=False)
     stack.settle(DEFAULT_SETTLE_TIMEOUT_S)
 
-    def update() -> None:
-        later = (date.today() + timedelta(days=45)).isoformat()
-        for opportunity in opportunities:
-            seller.update("Opportunity", opportunity, {"CloseDate": later})
-        stack.settle(DEFAULT_SETTLE_TIMEOUT_S)
-
     with meter.spent() as changed:
         update_seconds = timed(update)
     records = naive.query(PROJECTS_QUERY)
     with meter.spent() as changed_naive:
         naive_push_everything(naive, rocketlane, stack, records, per_record=True)
-    rocketlane.close()
+    stack.settle(DEFAULT_SETTLE_TIMEOUT_S)
 
-    per = max(projects, 1)
-    rows = [
-        Row(
-            "create",
-            create[0] / per,
-            create[1] / per,
-            create_naive[0] / per,
-            create_naive[1] / per,
-            create_seconds,
-        ),
-        Row(
-            "no-op re-derive",
-            noop[0] / per,
-            noop[1] / per,
-            noop_naive[0] / per,
-            noop_naive[1] / per,
-            noop_seconds,
-        ),
-        Row(
-            "update",
-            changed[0] / per,
-            changed[1] / per,
-            changed_naive[0] / per,
-            changed_naive[1] / per,
-            update_seconds,
-        ),
+    projects = len(records)
+    measured = [
+        ("create", create, create_naive, create_seconds),
+        ("no-op re-derive", noop, noop_naive, noop_seconds),
+        ("update", changed, changed_naive, update_seconds),
     ]
-    refused = sum(s[2] for s in (create, noop, changed))
-    return Figures(deals, projects, create_seconds, rows, refused)
+    rows = [
+        Row.of(name, handoff[0], baseline[0], projects=projects, seconds=seconds)
+        for name, handoff, baseline, seconds in measured
+    ]
+    refused = sum(s[0].rocketlane_429s for s in (create, noop, changed))
+    return Figures(len(opportunities), projects, create_seconds, rows, refused)
+
+
+def update_all(
+    seller: HttpxSalesforceClient, opportunities: Sequence[str], **fields: Any
+) -> None:
+    """Change every opportunity the same way, one call each."""
+    for opportunity in opportunities:
+        seller.update("Opportunity", opportunity, fields)
 
 
 # --- the naive baseline -------------------------------------------------------------
+
+
+def naive_reads(salesforce: HttpxSalesforceClient, deal_id: str) -> None:
+    """What Handoff reads to derive a deal: it, its lines, its Project__c set."""
+    deal = soql_id(deal_id)
+    salesforce.query(f"{DEAL_QUERY} WHERE Id = {deal}")
+    salesforce.query(f"{LINES_QUERY} WHERE OpportunityId = {deal}")
+    read_projects_of_deal(salesforce, deal_id)
+
+
+def by_deal(records: Records) -> dict[str, list[dict[str, Any]]]:
+    """Project__c records grouped by the deal they were derived from."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        grouped.setdefault(record["Source_Record_Id__c"], []).append(record)
+    return grouped
 
 
 def naive_create(
     salesforce: HttpxSalesforceClient,
     rocketlane: HttpxRocketlaneClient,
     stack: Stack,
-    records: Sequence[dict[str, Any]],
+    records: Records,
 ) -> None:
     """Provision each project the naive way, under a reference of its own.
 
-    Per project: one Project__c upsert, the lookup by reference and the
-    create on Rocketlane, and one write-back of the Rocketlane ID, instead
-    of one Collections upsert per deal and batched write-backs.
+    Per deal, Handoff's reads; per project: one Project__c upsert, the
+    look-up by reference and the create on Rocketlane, and one write-back
+    of the Rocketlane ID, instead of one Collections upsert per deal and
+    batched write-backs.
     """
-    for record in records:
-        key = record["Handoff_Key__c"]
-        salesforce.upsert("Project__c", "Handoff_Key__c", key, {"Name": record["Name"]})
-        reference = f"bench-naive-{key}"
-        if rocketlane.find_project_by_reference(reference) is None:
-            body = naive_project_body(stack, record, reference)
-            rocketlane.create_project(body)
-            salesforce.update(
-                "Project__c",
-                record["Id"],
-                {"Rocketlane_Project_Id__c": record["Rocketlane_Project_Id__c"]},
-            )
+    for deal_id, deal_records in by_deal(records).items():
+        naive_reads(salesforce, deal_id)
+        for record in deal_records:
+            naive_provision(salesforce, rocketlane, stack, record)
+
+
+def naive_provision(
+    salesforce: HttpxSalesforceClient,
+    rocketlane: HttpxRocketlaneClient,
+    stack: Stack,
+    record: dict[str, Any],
+) -> None:
+    """Upsert one Project__c, create its project, write the ID back."""
+    key = record["Handoff_Key__c"]
+    salesforce.upsert("Project__c", "Handoff_Key__c", key, {"Name": record["Name"]})
+    reference = f"bench-naive-{key}"
+    if rocketlane.find_project_by_reference(reference) is not None:
+        return
+    rocketlane.create_project(naive_project_body(stack, record, reference))
+    salesforce.update(
+        "Project__c",
+        record["Id"],
+        {"Rocketlane_Project_Id__c": record["Rocketlane_Project_Id__c"]},
+    )
 
 
 def naive_project_body(
@@ -357,21 +413,19 @@ def naive_push_everything(
     salesforce: HttpxSalesforceClient,
     rocketlane: HttpxRocketlaneClient,
     stack: Stack,
-    records: Sequence[dict[str, Any]],
+    records: Records,
     *,
     per_record: bool,
 ) -> None:
     """Re-derive without deltas: write every Project__c, PUT every project.
 
-    The deal is re-read (one query each), every Project__c written again
-    (``per_record``: one call each, else one Collections call per deal) and
-    every mapped field PUT to every Rocketlane project.
+    Per deal, Handoff's reads, then every Project__c written again
+    (``per_record``: one call each, else one Collections call per deal);
+    every project is read, as Handoff reads it before a PUT, and every
+    mapped field PUT to it.
     """
-    by_deal: dict[str, list[dict[str, Any]]] = {}
-    for record in records:
-        by_deal.setdefault(record["Name"].split(" – ")[0], []).append(record)
-    for deal_records in by_deal.values():
-        salesforce.query(PROJECTS_QUERY + " LIMIT 1")
+    for deal_id, deal_records in by_deal(records).items():
+        naive_reads(salesforce, deal_id)
         rows = [
             {"Handoff_Key__c": r["Handoff_Key__c"], "Name": r["Name"]}
             for r in deal_records
@@ -385,6 +439,7 @@ def naive_push_everything(
             salesforce.upsert_many("Project__c", "Handoff_Key__c", rows)
         for record in deal_records:
             project_id = int(record["Rocketlane_Project_Id__c"])
+            rocketlane.get_project(project_id)
             rocketlane.update_project(project_id, full_fields(stack, project_id))
 
 
@@ -427,14 +482,17 @@ def render(figures: Figures) -> str:
         f"({figures.projects} in {figures.create_seconds:.1f} s, "
         "from Closed Won to settled)",
         "",
-        "API calls per project   Handoff, whole path   naive writes only   elapsed",
-        "                            SF      RL          SF      RL",
+        "API calls per project, like for like: both paths count reads and writes,",
+        "and the naive path makes Handoff's reads; RL wr = Rocketlane writes alone.",
+        "                              Handoff                naive",
+        "scenario                 SF      RL   RL wr     SF      RL   RL wr   elapsed",
     ]
     for row in figures.rows:
         lines.append(
-            f"{row.scenario:<22} {row.salesforce:7.2f} {row.rocketlane:7.2f}"
-            f"     {row.baseline_salesforce:7.2f} {row.baseline_rocketlane:7.2f}"
-            f"   {row.seconds:6.1f} s"
+            f"{row.scenario:<18} {row.salesforce:7.2f} {row.rocketlane:7.2f}"
+            f" {row.rocketlane_writes:7.2f} {row.baseline_salesforce:7.2f}"
+            f" {row.baseline_rocketlane:7.2f} {row.baseline_rocketlane_writes:7.2f}"
+            f"  {row.seconds:6.1f} s"
         )
     lines.append(f"Rocketlane 429s received by Handoff: {figures.rate_limited}")
     return "\n".join(lines)
