@@ -38,6 +38,24 @@ Admin endpoints (reserved prefix ``/__sandbox/``; JSON in and out):
   "error_code", "message", "delay_s", "count", "probability"}``. A ``drop``
   commits the write, then closes the connection after the headers: the
   client sees a broken response, not an answer.
+* ``GET|POST|DELETE /__sandbox/validation-rules[?object=&name=]``: list,
+  add (or replace, by object and name) and remove validation rules. A rule
+  is ``{"object", "name", "formula", "message", "field", "active"}``:
+  ``formula`` is the error condition, ``field`` the error display field
+  (null for none). A rule is compiled when added; an unknown field or
+  function, bad syntax or a non-Boolean result answers 400 ``{"error"}``
+  naming the rule. DELETE with ``object`` and ``name`` removes one rule,
+  with ``object`` alone all of that object's, with neither every rule.
+
+Validation rules also come from the SFDX source
+(``objects/<Object>/validationRules/*.validationRule-meta.xml``) and from
+``SandboxConfig.validation_rules``. On every write path (create, update,
+upsert, collections, composite) a rule whose condition is TRUE refuses the
+row with 400 ``[{"message", "errorCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+"fields"}]``; nothing is written and no change event is emitted. Formulas
+support fields and parent paths, literals, ``+ - * / ^ &``, comparisons,
+``&& || !``, and AND, OR, NOT, IF, ISBLANK, ISNULL, BLANKVALUE, ISPICKVAL,
+TEXT, LEN, VALUE, TODAY, NOW, ISNEW, ISCHANGED and PRIORVALUE.
 """
 
 from handoff.ops.sandbox.salesforce.app import build_app
@@ -45,6 +63,7 @@ from handoff.ops.sandbox.salesforce.config import SandboxConfig
 from handoff.ops.sandbox.salesforce.faults import Fault, FaultPlan
 from handoff.ops.sandbox.salesforce.org import SalesforceOrg
 from handoff.ops.sandbox.salesforce.seed import Seed, seed_minimal
+from handoff.ops.sandbox.salesforce.validation import ValidationRule
 
 __all__ = [
     "Fault",
@@ -52,6 +71,7 @@ __all__ = [
     "SalesforceOrg",
     "SandboxConfig",
     "Seed",
+    "ValidationRule",
     "build_app",
     "seed_minimal",
 ]

@@ -1,4 +1,4 @@
-"""The admin API under ``/__sandbox/``: state, events, usage, faults.
+"""The admin API under ``/__sandbox/``: state, events, usage, faults, rules.
 
 See the package docstring for the list of endpoints.
 """
@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from handoff.ops.sandbox.salesforce.faults import Fault
 from handoff.ops.sandbox.salesforce.seed import seed_minimal
+from handoff.ops.sandbox.salesforce.validation import ValidationRule
 
 if TYPE_CHECKING:
     from handoff.ops.sandbox.salesforce.app import Sandbox
@@ -36,6 +37,11 @@ def admin_routes() -> list[BaseRoute]:
         Route(f"{PREFIX}/tokens/expire", _expire_tokens, methods=["POST"]),
         Route(f"{PREFIX}/gap-events", _gap, methods=["POST"]),
         Route(f"{PREFIX}/faults", _faults, methods=["GET", "POST", "DELETE"]),
+        Route(
+            f"{PREFIX}/validation-rules",
+            _validation_rules,
+            methods=["GET", "POST", "DELETE"],
+        ),
     ]
 
 
@@ -148,3 +154,22 @@ async def _faults(request: Request) -> Response:
     elif request.method == "DELETE":
         plan.clear(request.query_params.get("operation"))
     return JSONResponse({"faults": plan.snapshot()})
+
+
+async def _validation_rules(request: Request) -> Response:
+    org = _sandbox(request).org
+    params = request.query_params
+    if request.method == "POST":
+        try:
+            rule = ValidationRule.from_dict(await _json_body(request))
+            with org.lock:
+                added = org.validation.add(rule)
+        except ValueError as exc:  # bad JSON or a ValidationRuleError
+            return _bad(str(exc))
+        return JSONResponse({"rule": added.to_dict()}, status_code=201)
+    if request.method == "DELETE":
+        with org.lock:
+            removed = org.validation.remove(params.get("object"), params.get("name"))
+        return JSONResponse({"removed": removed})
+    rules = org.validation.rules(params.get("object"))
+    return JSONResponse({"rules": [rule.to_dict() for rule in rules]})

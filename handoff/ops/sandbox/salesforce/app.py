@@ -72,6 +72,8 @@ def build_app(
         org.usage.limit = config.daily_api_limit
     for fault in config.faults:
         org.faults.add(fault)
+    with org.lock:
+        org.validation.extend(config.validation_rules)
     for url in config.subscriber_urls:
         org.bus.subscribe(url)
     routes = [

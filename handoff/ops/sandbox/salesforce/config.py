@@ -1,10 +1,11 @@
-"""How a sandbox starts: credentials, token lifetime, limits, faults."""
+"""How a sandbox starts: credentials, token lifetime, limits, faults, rules."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from handoff.ops.sandbox.salesforce.faults import Fault
+from handoff.ops.sandbox.salesforce.validation import ValidationRule
 
 __all__ = [
     "DEFAULT_CLIENT_ID",
@@ -34,6 +35,8 @@ class SandboxConfig:
     RS256-signed by its private key, with ``iss`` = ``client_id``. The
     client-credentials flow acts as ``run_as_username``. ``faults`` are
     active from the first request; ``subscriber_urls`` receive change events.
+    ``validation_rules`` are added to the org's (those of the SFDX source)
+    at start; a rule that does not compile stops the start.
     """
 
     client_id: str = DEFAULT_CLIENT_ID
@@ -45,6 +48,7 @@ class SandboxConfig:
     jwt_audiences: tuple[str, ...] = STANDARD_AUDIENCES
     subscriber_urls: tuple[str, ...] = ()
     faults: tuple[Fault, ...] = ()
+    validation_rules: tuple[ValidationRule, ...] = ()
     event_history: int = 1000
     latest_version: str = LATEST_VERSION
     seed: bool = field(default=True)

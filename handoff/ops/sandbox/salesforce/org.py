@@ -1,8 +1,8 @@
 """The in-memory org: records, writes with Salesforce's rules, and commits.
 
 Every write goes through a ``Transaction``: it validates like the platform
-(unknown, read-only and required fields, picklists, IDs, unique external
-IDs), applies the derived fields (Opportunity stage, line totals, roll-ups),
+(unknown, read-only and required fields, picklists, IDs, validation rules,
+unique external IDs), applies the derived fields (Opportunity stage, line totals, roll-ups),
 keeps an undo log for allOrNone rollback, and on commit hands its changes to
 the change-data-capture bus in commit order.
 """
@@ -14,7 +14,7 @@ import itertools
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,10 +25,18 @@ from handoff.ops.sandbox.salesforce.errors import SalesforceError
 from handoff.ops.sandbox.salesforce.faults import FaultPlan
 from handoff.ops.sandbox.salesforce.ids import IdMinter, is_valid_id, normalize_id
 from handoff.ops.sandbox.salesforce.schema import Catalog, FieldSchema, ObjectSchema
-from handoff.ops.sandbox.salesforce.sfdx import DEFAULT_SOURCE_DIR, load_sfdx
+from handoff.ops.sandbox.salesforce.sfdx import (
+    DEFAULT_SOURCE_DIR,
+    load_sfdx,
+    load_validation_rules,
+)
 from handoff.ops.sandbox.salesforce.standard import (
     standard_objects,
     with_system_fields,
+)
+from handoff.ops.sandbox.salesforce.validation import (
+    ValidationRule,
+    ValidationRules,
 )
 from handoff.ops.sandbox.salesforce.values import coerce, format_datetime
 
@@ -83,7 +91,11 @@ class ApiUsage:
 
 
 class SalesforceOrg:
-    """One org's state; thread-safe; shared by the app and by tests."""
+    """One org's state; thread-safe; shared by the app and by tests.
+
+    ``validation_rules`` default to those of Handoff's SFDX source; they
+    are metadata, so ``reset`` keeps them.
+    """
 
     def __init__(
         self,
@@ -92,8 +104,13 @@ class SalesforceOrg:
         daily_api_limit: int = 15_000,
         event_history: int = 1000,
         clock: Callable[[], dt.datetime] | None = None,
+        validation_rules: Iterable[ValidationRule] | None = None,
     ) -> None:
         self.catalog = catalog or build_catalog()
+        self.validation = ValidationRules(self.catalog)
+        self.validation.extend(
+            load_validation_rules() if validation_rules is None else validation_rules
+        )
         self.lock = threading.RLock()
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.org_id = "00D8d000000HndfEAC"
@@ -436,7 +453,19 @@ class Transaction:
                 missing,
             )
         self._check_references(schema, record, before)
+        self._check_rules(schema, record, before)
         self._check_unique(schema, record)
+
+    def _check_rules(
+        self, schema: ObjectSchema, record: Record, before: Record | None
+    ) -> None:
+        self.org.validation.check(
+            schema, record, before, lookup=self._record_by_id, now=self.org.clock()
+        )
+
+    def _record_by_id(self, record_id: str) -> Record | None:
+        found = self.org.lookup(record_id)
+        return found[1] if found is not None else None
 
     def _check_references(
         self, schema: ObjectSchema, record: Record, before: Record | None

@@ -25,6 +25,7 @@ from handoff.ops.sandbox.salesforce.org import (
 )
 from handoff.ops.sandbox.salesforce.query import QueryEngine
 from handoff.ops.sandbox.salesforce.schema import ObjectSchema
+from handoff.ops.sandbox.salesforce.validation import RulesViolated
 
 __all__ = ["RestApi", "operation_of", "parse_body"]
 
@@ -335,6 +336,9 @@ class RestApi:
                 [target[1] if target else "Id"],
             )
             return {"id": None, "success": False, "errors": [error.row_error()]}
+        except RulesViolated as exc:
+            tx.rollback_to(point)
+            return {"id": None, "success": False, "errors": exc.row_errors()}
         except SalesforceError as exc:
             tx.rollback_to(point)
             return {"id": None, "success": False, "errors": [exc.row_error()]}

@@ -3,19 +3,27 @@
 Only what the sandbox enforces is read: type, length, precision and scale,
 required, externalId, unique, picklist values, referenceTo and
 relationshipName. Objects without an ``.object-meta.xml`` (standard or
-managed-package objects) contribute their custom fields only.
+managed-package objects) contribute their custom fields only. Validation
+rules (``validationRules/<Name>.validationRule-meta.xml``) are read as
+written; the org compiles them against its catalog.
 """
 
 from __future__ import annotations
 
 import logging
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from handoff.ops.sandbox.salesforce.schema import FieldSchema, ObjectSchema
+from handoff.ops.sandbox.salesforce.validation import ValidationRule
 
-__all__ = ["DEFAULT_SOURCE_DIR", "SfdxObjects", "load_sfdx"]
+__all__ = [
+    "DEFAULT_SOURCE_DIR",
+    "SfdxObjects",
+    "load_sfdx",
+    "load_validation_rules",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -45,10 +53,11 @@ TYPES = {
 
 @dataclass
 class SfdxObjects:
-    """What the source declares: new objects, and fields for existing ones."""
+    """What the source declares: new objects, fields for existing ones, rules."""
 
     objects: list[ObjectSchema]
     extra_fields: dict[str, list[FieldSchema]]
+    validation_rules: list[ValidationRule] = field(default_factory=list)
 
 
 def load_sfdx(source_dir: Path = DEFAULT_SOURCE_DIR) -> SfdxObjects:
@@ -63,7 +72,28 @@ def load_sfdx(source_dir: Path = DEFAULT_SOURCE_DIR) -> SfdxObjects:
         else:
             extra[folder.name] = fields
     logger.debug("Read %d custom objects from %s.", len(objects), source_dir)
-    return SfdxObjects(objects=objects, extra_fields=extra)
+    rules = load_validation_rules(source_dir)
+    return SfdxObjects(objects=objects, extra_fields=extra, validation_rules=rules)
+
+
+def load_validation_rules(
+    source_dir: Path = DEFAULT_SOURCE_DIR,
+) -> list[ValidationRule]:
+    """Every ``objects/<Object>/validationRules/*.validationRule-meta.xml``."""
+    pattern = "default/objects/*/validationRules/*.validationRule-meta.xml"
+    return [_read_rule(path) for path in sorted(source_dir.glob(pattern))]
+
+
+def _read_rule(path: Path) -> ValidationRule:
+    root = ET.parse(path).getroot()  # noqa: S314 (our own source files)
+    return ValidationRule(
+        object=path.parent.parent.name,
+        name=_text(root, "fullName") or path.name.split(".")[0],
+        formula=_text(root, "errorConditionFormula"),
+        message=_text(root, "errorMessage"),
+        field=_text(root, "errorDisplayField") or None,
+        active=_text(root, "active") != "false",
+    )
 
 
 def _read_object(path: Path, name: str, fields: list[FieldSchema]) -> ObjectSchema:
