@@ -124,7 +124,10 @@ def _active(store: SqlAlchemyStore) -> Iterator[ProjectMapping]:
     offset = 0
     while True:
         page = store.list_mappings(status=ACTIVE, limit=PAGE, offset=offset)
-        yield from (m for m in page if m.rocketlane_project_id)
+        # A phase upsell shares its original's project, which is checked once.
+        yield from (
+            m for m in page if m.rocketlane_project_id and m.rocketlane_phase_id is None
+        )
         if len(page) < PAGE:
             return
         offset += PAGE

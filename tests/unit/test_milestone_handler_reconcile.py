@@ -70,3 +70,17 @@ def test_a_run_stops_enqueuing_at_its_budget_and_says_so(
     assert len(sent) == 4
     assert report.stopped_by == system
     assert f"the {system} budget is reached" in report.describe()
+
+
+def test_a_phase_upsell_is_checked_through_its_original_project_only(
+    store: SqlAlchemyStore,
+) -> None:
+    store.ensure_mapping("HO-EEEEEEEEEEEEEEEEEEEE", status="active")
+    store.set_rocketlane_phase("HO-EEEEEEEEEEEEEEEEEEEE", 100, 900)
+    sent: list[HandoffMessage] = []
+
+    report = reconcile_projects(store, sent.append)
+
+    assert report.checked == 5
+    keys = {m.correlation_id for m in sent}
+    assert "HO-EEEEEEEEEEEEEEEEEEEE" not in keys

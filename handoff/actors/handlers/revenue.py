@@ -49,6 +49,13 @@ def run(rt: Runtime, message: RevenueSyncRequested) -> None:
                 "Project %r is not mapped; nothing to sync.", message.correlation_id
             )
             return
+        if mapping.rocketlane_phase_id is not None:
+            logger.info(
+                "Project %r is a phase of another project's Rocketlane project; "
+                "its signals stay on the original's Project__c.",
+                message.correlation_id,
+            )
+            return
         project_id = mapping.rocketlane_project_id or message.rocketlane_project_id
         record_id = mapping.salesforce_project_id or message.project_id
         if project_id is None or record_id is None:

@@ -33,10 +33,8 @@ nothing staged: a scan of the local store, no API call. Every write goes
 through the Salesforce client, which tags it with Handoff's client, so the
 producer drops its change events.
 
-A known shortcoming: update-delta rewrites ``last_pushed`` from the copy it
-read without a version check, so a flush settling between its read and its
-write is undone; the cost is one redundant write of the same values at the
-next flush, never a wrong value.
+update-delta shares ``last_pushed``: it writes only its own keys, with the
+store's optimistic version check, so a flush settling meanwhile is kept.
 """
 
 from __future__ import annotations
