@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from handoff.adapters.deals import chosen_quote, deals_to_derive, read_deal
+from handoff.adapters.errors import InvalidRequest
 from handoff.adapters.salesforce import HttpxSalesforceClient
 from handoff.domain.policy import SourceFields
 from handoff.ops.sandbox.salesforce import SalesforceOrg
@@ -128,6 +129,40 @@ def test_only_the_newest_usable_quote_sells_when_none_syncs(org: Org) -> None:
     assert read_deal(org.client, "Quote", old, FIELDS).lines == ()
     assert len(read_deal(org.client, "Quote", new, FIELDS).lines) == 1
     assert read_deal(org.client, "Quote", rejected, FIELDS).lines == ()
+
+
+def test_the_quote_the_opportunity_syncs_sells_even_when_older(org: Org) -> None:
+    synced = org.quote()
+    org.quote_line(synced, "CORE-IMP")
+    newer = org.quote()
+    org.quote_line(newer, "DATA-MIG")
+
+    org.client.update("Opportunity", org.opportunity, {"SyncedQuoteId": synced})
+
+    assert chosen_quote(org.client, "Quote", org.opportunity) == synced
+    assert org.client.get("Quote", synced)["IsSyncing"] is True
+    assert read_deal(org.client, "Quote", newer, FIELDS).lines == ()
+
+
+def test_syncing_another_quote_stops_the_first_one_syncing(org: Org) -> None:
+    first, second = org.quote(), org.quote()
+    org.client.update("Opportunity", org.opportunity, {"SyncedQuoteId": first})
+
+    org.client.update("Opportunity", org.opportunity, {"SyncedQuoteId": second})
+
+    assert org.client.get("Quote", first)["IsSyncing"] is False
+    assert chosen_quote(org.client, "Quote", org.opportunity) == second
+
+
+def test_an_opportunity_cannot_sync_another_opportunitys_quote(org: Org) -> None:
+    other = org.client.create(
+        "Opportunity",
+        {"Name": "Other", "StageName": "Prospecting", "CloseDate": "2026-12-31"},
+    )
+    foreign = org.client.create("Quote", {"Name": "F", "OpportunityId": other})
+
+    with pytest.raises(InvalidRequest, match="FIELD_INTEGRITY_EXCEPTION"):
+        org.client.update("Opportunity", org.opportunity, {"SyncedQuoteId": foreign})
 
 
 def test_the_primary_cpq_quote_sells_its_quote_lines(org: Org) -> None:

@@ -131,6 +131,31 @@ def _opportunity(
     record["ExpectedRevenue"] = _expected(
         record.get("Amount"), record.get("Probability")
     )
+    _sync_quote(tx, record, before)
+
+
+def _sync_quote(tx: Transaction, record: Record, before: Record | None) -> None:
+    """Mark the synced quote as syncing and the previous one as not.
+
+    Salesforce also copies a synced quote's lines onto the opportunity; the
+    sandbox does not, so tests create the lines they need on both.
+    """
+    synced, previous = record.get("SyncedQuoteId"), (before or {}).get("SyncedQuoteId")
+    if synced == previous:
+        return
+    quotes = tx.org.schema("Quote")
+    if synced is not None:
+        quote = tx.org.table("Quote").get(synced)
+        if quote is None or quote.get("OpportunityId") != record["Id"]:
+            raise SalesforceError(
+                400,
+                "FIELD_INTEGRITY_EXCEPTION",
+                "Synced quote must belong to this opportunity",
+                ["SyncedQuoteId"],
+            )
+        tx.system_update(quotes, synced, IsSyncing=True)
+    if previous is not None and previous in tx.org.table("Quote"):
+        tx.system_update(quotes, previous, IsSyncing=False)
 
 
 def _opportunity_line(

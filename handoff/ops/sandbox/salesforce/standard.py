@@ -215,6 +215,7 @@ def _opportunity() -> ObjectSchema:
         ),
         _ref("Pricebook2Id", "Pricebook2", "Opportunities"),
         _ref("ContractId", "Contract", None),
+        _ref("SyncedQuoteId", "Quote", None),
         _ro("HasOpportunityLineItem", "boolean", default=False),
         _f("Description", "textarea", length=32000),
     )
