@@ -143,6 +143,18 @@ class RocketlaneClient(Protocol):
         """The project's task carrying this externalReferenceId, or None."""
         ...
 
+    def create_phase(self, body: Mapping[str, Any]) -> Record:
+        """POST /phases; the created phase."""
+        ...
+
+    def update_phase(self, phase_id: int, changes: Mapping[str, Any]) -> Record:
+        """PUT /phases/{id}: a partial update."""
+        ...
+
+    def find_phase_by_name(self, project_id: int, phase_name: str) -> Record | None:
+        """The project's phase with exactly this name, or None."""
+        ...
+
     def list_project_updates(self, project_id: int) -> list[Record]:
         """The project's status posts, newest state of each, with its status."""
         ...

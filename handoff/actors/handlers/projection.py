@@ -17,9 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, timedelta
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
-from handoff.adapters.errors import InvalidRequest
 from handoff.adapters.salesforce_records import ProjectRecord
 from handoff.domain.delta import to_rocketlane_body
 from handoff.domain.policy import Policy
@@ -27,13 +26,11 @@ from handoff.domain.policy import Policy
 __all__ = [
     "OWNER_FIELD",
     "PHASE_NAME",
-    "PhaseClient",
     "by_rocketlane_field",
     "create_body",
     "mapped_values",
     "phase_body",
     "phase_changes",
-    "phase_client",
     "phase_name",
     "rocketlane_values",
 ]
@@ -45,21 +42,6 @@ PHASE_FIELDS = {
     "startDate": "startDate",
     "dueDate": "dueDate",
 }
-
-
-@runtime_checkable
-class PhaseClient(Protocol):
-    """The phase calls of the Rocketlane API (``HttpxRocketlaneClient``)."""
-
-    def create_phase(self, body: Mapping[str, Any]) -> dict[str, Any]: ...
-
-    def update_phase(
-        self, phase_id: int, changes: Mapping[str, Any]
-    ) -> dict[str, Any]: ...
-
-    def find_phase_by_name(
-        self, project_id: int, phase_name: str
-    ) -> dict[str, Any] | None: ...
 
 
 def mapped_values(record: ProjectRecord, policy: Policy) -> dict[str, Any]:
@@ -104,16 +86,6 @@ def create_body(record: ProjectRecord, policy: Policy) -> dict[str, Any]:
             {"templateId": int(template), "startDate": body["startDate"]}
         ]
     return body
-
-
-def phase_client(client: object) -> PhaseClient:
-    """``client`` as a phase client; InvalidRequest when it cannot do phases."""
-    if not isinstance(client, PhaseClient):
-        raise InvalidRequest(
-            f"{type(client).__name__} cannot manage Rocketlane phases",
-            system="handoff",
-        )
-    return client
 
 
 def phase_name(name: object, key: str) -> str:

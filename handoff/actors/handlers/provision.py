@@ -43,7 +43,7 @@ from ..messages import ProvisionRequested
 from ..runtime import Runtime
 from .audit import audited_error, audited_ok
 from .milestones import sync_milestones
-from .projection import create_body, mapped_values, phase_body, phase_client
+from .projection import create_body, mapped_values, phase_body
 from .writeback import RESERVED_KEYS
 
 __all__ = ["run"]
@@ -132,7 +132,7 @@ def _original_project(rt: Runtime, record: ProjectRecord) -> int:
 
 def _find_phase(rt: Runtime, record: ProjectRecord, project_id: int) -> int | None:
     name = phase_body(record, project_id, rt.policy)["phaseName"]
-    found = phase_client(rt.rocketlane).find_phase_by_name(project_id, name)
+    found = rt.rocketlane.find_phase_by_name(project_id, name)
     if found is None:
         return None
     logger.info("Adopting Rocketlane phase %r found by name.", found["phaseId"])
@@ -142,7 +142,7 @@ def _find_phase(rt: Runtime, record: ProjectRecord, project_id: int) -> int | No
 def _create_phase(rt: Runtime, record: ProjectRecord, project_id: int) -> int:
     body = phase_body(record, project_id, rt.policy)
     try:
-        created = phase_client(rt.rocketlane).create_phase(body)
+        created = rt.rocketlane.create_phase(body)
     except RequestTimedOut:
         found = _find_phase(rt, record, project_id)
         if found is None:

@@ -47,7 +47,6 @@ from .projection import (
     by_rocketlane_field,
     mapped_values,
     phase_changes,
-    phase_client,
 )
 
 __all__ = ["run"]
@@ -201,7 +200,7 @@ def _push_phase(
     if not body:
         logger.info("Nothing in %s applies to phase %r.", ", ".join(delta), phase_id)
         return
-    phase_client(rt.rocketlane).update_phase(phase_id, body)
+    rt.rocketlane.update_phase(phase_id, body)
     audited_ok(
         rt,
         system="rocketlane",
