@@ -18,6 +18,7 @@ write lock instead of failing mid-transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import logging
 from collections.abc import Iterator, Mapping
@@ -25,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
@@ -36,6 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from .errors import Conflict, Contention, NotFound, ServiceUnavailable
 from .store_models import (
     AuditLogRow,
+    Base,
     DeadLetterRow,
     MilestoneMappingRow,
     ProcessedEventRow,
@@ -58,6 +60,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+R = TypeVar("R")
 
 SYSTEM: Final = "database"
 DEFAULT_SQLITE_BUSY_TIMEOUT_MS: Final = 30_000
@@ -1026,81 +1029,38 @@ def _activity(tallies: list[tuple[str, str, int]], dead_letters: int) -> Activit
 # Rows to records.
 
 
+def _record(kind: type[R], row: Base) -> R:
+    """A frozen record of ``kind`` copied from an ORM row, field by field.
+
+    JSON columns are copied so that a caller cannot change the row.
+    """
+    values = {name: _detached(getattr(row, name)) for name in _field_names(kind)}
+    return kind(**values)
+
+
+def _field_names(kind: type[Any]) -> tuple[str, ...]:
+    return tuple(item.name for item in dataclasses.fields(kind))
+
+
+def _detached(value: Any) -> Any:
+    return dict(value) if isinstance(value, dict) else value
+
+
 def _project_mapping(row: ProjectMappingRow) -> ProjectMapping:
-    return ProjectMapping(
-        correlation_key=row.correlation_key,
-        salesforce_project_id=row.salesforce_project_id,
-        rocketlane_project_id=row.rocketlane_project_id,
-        deal_id=row.deal_id,
-        deal_object=row.deal_object,
-        forecast_state=row.forecast_state,
-        last_pushed=dict(row.last_pushed),
-        status=row.status,
-        last_error=row.last_error,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        version=row.version,
-        rocketlane_phase_id=row.rocketlane_phase_id,
-    )
+    return _record(ProjectMapping, row)
 
 
 def _milestone_mapping(row: MilestoneMappingRow) -> MilestoneMapping:
-    return MilestoneMapping(
-        correlation_key=row.correlation_key,
-        key=row.key,
-        salesforce_milestone_id=row.salesforce_milestone_id,
-        rocketlane_task_id=row.rocketlane_task_id,
-        last_pushed=dict(row.last_pushed),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    return _record(MilestoneMapping, row)
 
 
 def _audit_entry(row: AuditLogRow) -> AuditEntry:
-    return AuditEntry(
-        id=row.id,
-        at=row.at,
-        system=row.system,
-        operation=row.operation,
-        record_type=row.record_type,
-        record_id=row.record_id,
-        correlation_key=row.correlation_key,
-        actor=row.actor,
-        trace_id=row.trace_id,
-        fields=dict(row.fields),
-        outcome=row.outcome,
-        error=row.error,
-        reason=row.reason,
-    )
+    return _record(AuditEntry, row)
 
 
 def _dead_letter(row: DeadLetterRow) -> DeadLetter:
-    return DeadLetter(
-        id=row.id,
-        message_id=row.message_id,
-        actor=row.actor,
-        queue=row.queue,
-        correlation_key=row.correlation_key,
-        message=dict(row.message),
-        error_type=row.error_type,
-        error=row.error,
-        attempts=row.attempts,
-        first_failed_at=row.first_failed_at,
-        failed_at=row.failed_at,
-        trace_id=row.trace_id,
-        status=row.status,
-        replayed_at=row.replayed_at,
-        replay_message_id=row.replay_message_id,
-    )
+    return _record(DeadLetter, row)
 
 
 def _transition(row: TransitionRow) -> Transition:
-    return Transition(
-        id=row.id,
-        correlation_key=row.correlation_key,
-        from_state=row.from_state,
-        to_state=row.to_state,
-        accepted=row.accepted,
-        reason=row.reason,
-        at=row.at,
-    )
+    return _record(Transition, row)
