@@ -8,6 +8,7 @@ happens on each side, so a newcomer sees the whole path in a minute.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -188,9 +189,10 @@ def _replay_last_event(stack: Stack, opportunity: str, *, times: int) -> int:
         if opportunity in e["data"]["payload"]["ChangeEventHeader"]["recordIds"]
     )
     url = f"{stack.ingress.url}/events/salesforce"
-    with httpx.Client() as client:
-        for _ in range(times):
-            client.post(url, json=last).raise_for_status()
+    with ThreadPoolExecutor(max_workers=times) as pool:
+        posts = [pool.submit(httpx.post, url, json=last) for _ in range(times)]
+        for post in posts:
+            post.result().raise_for_status()
     return times
 
 
