@@ -42,11 +42,16 @@ def run_demo(
     """Run the walking-skeleton path and narrate it through ``echo``."""
     configure_logging("WARNING", settings.log_format)
     configure_tracing(service_name="handoff-demo")
-    if settings.embedded:
-        DEMO_DATABASE.unlink(missing_ok=True)
-        settings = settings.model_copy(
-            update={"database_url": f"sqlite:///{DEMO_DATABASE}"}
-        )
+    # The demo is self-contained whatever is configured: in-process broker,
+    # a fresh SQLite file, in-process locks, and its own sandboxes.
+    DEMO_DATABASE.unlink(missing_ok=True)
+    settings = settings.model_copy(
+        update={
+            "broker_url": None,
+            "redis_url": None,
+            "database_url": f"sqlite:///{DEMO_DATABASE}",
+        }
+    )
 
     stack = start_stack(settings, broker=build_broker(settings))
     try:

@@ -7,13 +7,27 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 HANDOFF = str(Path(sys.executable).with_name("handoff"))
 
 
-def test_the_demo_creates_one_project_on_each_side_and_says_so(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "configured",
+    [
+        pytest.param({}, id="nothing-configured"),
+        pytest.param(
+            {"HANDOFF_BROKER_URL": "redis://127.0.0.1:6379/0"}, id="a-broker-configured"
+        ),
+    ],
+)
+def test_the_demo_creates_one_project_on_each_side_and_says_so(
+    tmp_path: Path, configured: dict[str, str]
+) -> None:
+    """The demo always runs embedded, whatever the shell has configured."""
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("HANDOFF_", "OTEL_"))
-    }
+    } | configured
 
     done = subprocess.run(
         [HANDOFF, "demo"],
